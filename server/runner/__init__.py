@@ -1,0 +1,23 @@
+"""The runner: the only part of the server that runs user code, always in a child process.
+
+See docs/internal-api.md for the contract the engine and the language server rely on.
+"""
+
+from .interpreter import Interpreter, InterpreterError, check_interpreter, find_interpreter
+from .outcomes import FAILING_OUTCOMES, OUTCOMES, TestOutcome
+from .paths import cache_dir
+from .pytest_run import RunResult, collect_test_ids, run_pytest
+
+__all__ = [
+    "FAILING_OUTCOMES",
+    "Interpreter",
+    "InterpreterError",
+    "OUTCOMES",
+    "RunResult",
+    "TestOutcome",
+    "cache_dir",
+    "check_interpreter",
+    "collect_test_ids",
+    "find_interpreter",
+    "run_pytest",
+]

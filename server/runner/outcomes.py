@@ -1,0 +1,205 @@
+"""Turn the report file (and a stack dump) into one outcome per test.
+
+Only the report written by `tracefix.tracer.report.ReportWriter` is read, never the
+console text, whose format depends on pytest's version, plugins and options.
+
+Merging the phase results of one test follows pytest's own counting: a failed or
+skipped setup decides the outcome; otherwise the call does; a failed teardown turns a
+passing test into `error`. A test that started but has no teardown result was running
+when the process died: it is `crashed`, or `timeout` when the watchdog killed it.
+Collected tests that never started are `not-run`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracefix.tracer.report import project_file_filter
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES = (
+    "passed", "failed", "error", "skipped", "xfailed", "xpassed", "crashed", "timeout",
+    "not-run",
+)
+# Outcomes that mean the test found a problem.
+FAILING_OUTCOMES = frozenset(("failed", "error", "crashed", "timeout"))
+
+
+@dataclass
+class TestOutcome:
+    __test__ = False  # not a test class, despite the name
+
+    nodeid: str
+    outcome: str  # one of OUTCOMES
+    duration: float = 0.0  # seconds, all phases together
+    message: str = ""
+    crash_path: str | None = None  # absolute path of the failing line
+    crash_line: int | None = None
+    longrepr: str = ""
+    lines: list[tuple[str, int]] | None = None  # project lines executed, with coverage
+
+
+@dataclass
+class Report:
+    """The parsed report file."""
+
+    collected: list[str] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+    results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    collect_errors: dict[str, str] = field(default_factory=dict)  # nodeid -> longrepr
+    finished: bool = False
+    exitstatus: int | None = None
+
+
+def read_report(path: str) -> Report:
+    """Parse the report at `path`; a missing file or a torn last line is tolerated."""
+    report = Report()
+    try:
+        with open(path, encoding="utf-8") as source:
+            lines = source.read().splitlines()
+    except FileNotFoundError:
+        return report
+
+    for number, line in enumerate(lines, 1):
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            # A process killed mid-write leaves a partial last line; anything else is a bug.
+            if number != len(lines):
+                logger.warning("report %s line %d is not JSON; ignoring it", path, number)
+            continue
+        kind = event.get("event")
+        if kind == "collected":
+            report.collected = list(event["nodeids"])
+        elif kind == "collect-error":
+            report.collect_errors[event["nodeid"]] = event.get("longrepr", "")
+        elif kind == "start":
+            report.started.append(event["nodeid"])
+        elif kind == "result":
+            report.results.setdefault(event["nodeid"], []).append(event)
+        elif kind == "finish":
+            report.finished = True
+            report.exitstatus = event.get("exitstatus")
+    return report
+
+
+_FRAME_LINE = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+)')
+
+
+def find_stuck_at(stacks_path: str, root: str) -> str | None:
+    """Return `path:line` of the innermost project frame in faulthandler's dump.
+
+    The dump lists each thread's frames innermost first. The thread that handled
+    SIGUSR1 is the main thread, where pytest runs the test, so its block
+    ("Current thread ...") is searched first, then the other threads.
+    """
+    try:
+        with open(stacks_path, encoding="utf-8", errors="replace") as source:
+            text = source.read()
+    except FileNotFoundError:
+        return None
+    is_project = project_file_filter(root)
+
+    blocks: list[tuple[bool, list[tuple[str, int]]]] = []
+    for line in text.splitlines():
+        if "(most recent call first)" in line:
+            blocks.append((line.startswith("Current thread"), []))
+            continue
+        match = _FRAME_LINE.match(line)
+        if match and blocks:
+            blocks[-1][1].append((match["path"], int(match["line"])))
+
+    blocks.sort(key=lambda block: not block[0])  # the current thread first, order kept
+    for _, frames in blocks:
+        for path, line in frames:
+            if is_project(path):
+                return f"{path}:{line}"
+    return None
+
+
+def describe_exit(exit_code: int) -> str:
+    if exit_code < 0:
+        try:
+            return f"was killed by {signal.Signals(-exit_code).name}"
+        except ValueError:
+            return f"was killed by signal {-exit_code}"
+    return f"exited with code {exit_code}"
+
+
+def _merge_lines(results: list[dict[str, Any]]) -> list[tuple[str, int]] | None:
+    if all(result.get("lines") is None for result in results):
+        return None
+    merged = {(path, line) for result in results for path, line in result.get("lines") or ()}
+    return sorted(merged)
+
+
+def _from_results(nodeid: str, results: list[dict[str, Any]]) -> TestOutcome:
+    by_phase = {result["when"]: result for result in results}
+    setup, call, teardown = by_phase.get("setup"), by_phase.get("call"), by_phase.get("teardown")
+
+    deciding = setup if setup is not None and setup["outcome"] != "passed" else call
+    if teardown is not None and teardown["outcome"] == "error":
+        if deciding is None or deciding["outcome"] not in ("failed", "error"):
+            deciding = teardown
+    if deciding is None:
+        deciding = teardown or results[-1]
+
+    crash = deciding.get("crash") or {}
+    return TestOutcome(
+        nodeid=nodeid,
+        outcome=deciding["outcome"],
+        duration=sum(float(result.get("duration") or 0.0) for result in results),
+        message=deciding.get("message", ""),
+        crash_path=crash.get("path"),
+        crash_line=crash.get("line"),
+        longrepr=deciding.get("longrepr", ""),
+        lines=_merge_lines(results),
+    )
+
+
+def build_outcomes(
+    report: Report,
+    *,
+    exit_code: int,
+    timed_out: bool,
+    timeout: float,
+    stuck_at: str | None,
+) -> dict[str, TestOutcome]:
+    """Return one TestOutcome per collected or started test, in collection order."""
+    outcomes: dict[str, TestOutcome] = {}
+    for nodeid in report.started:
+        outcomes[nodeid] = _from_results(nodeid, report.results.get(nodeid, []) or [
+            {"when": "call", "outcome": "not-run"}])
+
+    running = None
+    if report.started and not report.finished:
+        last = report.started[-1]
+        phases = {result["when"] for result in report.results.get(last, [])}
+        if "teardown" not in phases:
+            running = last
+    if running is not None:
+        outcome = outcomes[running]
+        phase_note = f" after its call phase {outcome.outcome}" if outcome.outcome != "not-run" else ""
+        if timed_out:
+            outcome.outcome = "timeout"
+            outcome.message = f"the test run timed out after {timeout:g} s while this test was running{phase_note}"
+            if stuck_at:
+                outcome.message += f"; stuck at {stuck_at}"
+                path, _, line = stuck_at.rpartition(":")
+                outcome.crash_path, outcome.crash_line = path, int(line)
+        else:
+            outcome.outcome = "crashed"
+            outcome.message = (f"the test process {describe_exit(exit_code)} while this test "
+                               f"was running{phase_note}")
+
+    ordered: dict[str, TestOutcome] = {}
+    for nodeid in report.collected:
+        ordered[nodeid] = outcomes.pop(nodeid, None) or TestOutcome(nodeid, "not-run")
+    ordered.update(outcomes)  # started but not collected: should not happen, kept anyway
+    return ordered
