@@ -7,6 +7,9 @@ from .interpreter import Interpreter, InterpreterError, check_interpreter, find_
 from .outcomes import FAILING_OUTCOMES, OUTCOMES, TestOutcome
 from .paths import cache_dir
 from .pytest_run import RunResult, collect_test_ids, run_pytest
+from .sandbox import Sandbox
+from .traced import TracedRun, trace_tests
+from .validate import Validation, neighbour_tests, validate_patch
 
 __all__ = [
     "FAILING_OUTCOMES",
@@ -14,10 +17,16 @@ __all__ = [
     "InterpreterError",
     "OUTCOMES",
     "RunResult",
+    "Sandbox",
     "TestOutcome",
+    "TracedRun",
+    "Validation",
     "cache_dir",
     "check_interpreter",
     "collect_test_ids",
     "find_interpreter",
+    "neighbour_tests",
     "run_pytest",
+    "trace_tests",
+    "validate_patch",
 ]
