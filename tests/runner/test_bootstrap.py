@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_project
+from runner_helpers import write_project
 from tracefix.server.runner import Interpreter, run_pytest
 from tracefix.server.runner.bootstrap import bootstrap_dir, tracer_package_dir
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYENV_VERSIONS
+from runner_helpers import PYENV_VERSIONS
 from tracefix.server.runner import InterpreterError, find_interpreter
 
 

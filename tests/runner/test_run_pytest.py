@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tree_hash, write_project
+from runner_helpers import tree_hash, write_project
 from tracefix.server.runner import collect_test_ids, run_pytest
 
 OUTCOME_FILES = {

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from conftest import quixbugs_task, write_project
+from runner_helpers import quixbugs_task, write_project
 from tracefix.server.runner import RunResult, TestOutcome, run_pytest, trace_tests
 from tracefix.server.runner.traced import check_reliability
 from tracefix.tracer.trace_format import Trace

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUIXBUGS, quixbugs_task, tree_hash, write_project
+from runner_helpers import QUIXBUGS, quixbugs_task, tree_hash, write_project
 from tracefix.server.runner import Sandbox, run_pytest, validate_patch
 
 TASKS = ["gcd", "bucketsort", "flatten"]

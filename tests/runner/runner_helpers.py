@@ -1,0 +1,52 @@
+"""Helpers for the runner tests: staging small projects and hashing folder trees.
+
+Kept out of conftest.py so that test modules can import them by a unique module name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+QUIXBUGS = Path("/work/shared/benchmarks/quixbugs")
+PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def quixbugs_task(name: str, folder: Path) -> Path:
+    """Stage a QuixBugs task as a project: buggy.py as NAME.py beside test_NAME.py."""
+    task = QUIXBUGS / name
+    if not task.is_dir():
+        pytest.skip(f"QuixBugs task {name} not found at {task}")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(task / "buggy.py", folder / f"{name}.py")
+    shutil.copy(task / f"test_{name}.py", folder / f"test_{name}.py")
+    return folder
+
+
+def tree_hash(root: Path) -> str:
+    """Hash every path, file content and symlink target below `root`."""
+    digest = hashlib.sha256()
+    for parent, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = Path(parent, name)
+            digest.update(str(path.relative_to(root)).encode())
+            if path.is_symlink():
+                digest.update(b"link:" + os.readlink(path).encode())
+            elif path.is_file():
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
