@@ -1,2 +1,227 @@
-def main(argv=None):
-    raise SystemExit("not yet")
+"""The `tracefix` command: trace a failing test, explain it with verified fixes, or serve LSP.
+
+Exit status: 0 when `explain` found a verified fix (or `trace` printed a trace), 1 when
+`explain` found none, 2 for usage and input errors (unknown test, no failing test,
+collection errors, no interpreter). This module is the only place that writes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict
+from typing import Sequence, TextIO
+
+from .i18n import normalize_locale, translate
+
+EXIT_FIXED = 0
+EXIT_NOT_FIXED = 1
+EXIT_USAGE = 2
+
+
+def default_locale(environ=os.environ) -> str:
+    """Pick the locale as POSIX does: LC_ALL, then LC_MESSAGES, then LANG."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return normalize_locale(value)
+    return normalize_locale(None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Shared options are accepted before and after the subcommand. On subcommands they
+    # default to SUPPRESS so that a value given before the subcommand is not overwritten.
+    def shared(parser: argparse.ArgumentParser, top: bool) -> None:
+        parser.add_argument("--root", default=os.getcwd() if top else argparse.SUPPRESS,
+                            help="project root (default: the current directory)")
+        parser.add_argument("--locale", default=default_locale() if top else argparse.SUPPRESS,
+                            help="language of the output: en or ja (default: from LC_ALL, "
+                            "LC_MESSAGES or LANG)")
+        parser.add_argument("--python", default=None if top else argparse.SUPPRESS,
+                            help="interpreter that runs the tests (default: the project's "
+                            ".venv, else the one on PATH)")
+        parser.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
+                            help="log progress (-v) or debug details (-vv) to stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="tracefix",
+        description="Trace a failing pytest test, explain the failure, and offer fixes "
+        "verified by re-running the tests.")
+    shared(parser, top=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    trace = commands.add_parser("trace", help="print the line-by-line trace of a test")
+    trace.add_argument("test_id", metavar="TEST_ID",
+                       help="pytest node id (file.py::test_name) or a test file, whose first "
+                       "failing test is taken")
+    trace.add_argument("--json", action="store_true", help="print the trace file as JSON")
+    shared(trace, top=False)
+
+    explain = commands.add_parser("explain", help="explain a failing test and search for fixes")
+    explain.add_argument("test_id", metavar="TEST_ID",
+                         help="pytest node id (file.py::test_name) or a test file, whose first "
+                         "failing test is taken")
+    explain.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    explain.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
+                         help="wall time for validating candidate fixes (default 120)")
+    explain.add_argument("--max-fixes", type=int, default=3, metavar="N",
+                         help="stop after N verified fixes (default 3)")
+    explain.add_argument("--workers", type=int, default=2, metavar="N",
+                         help="candidate fixes validated at once (default 2)")
+    explain.add_argument("--max-candidates", type=int, default=200, metavar="N",
+                         help="most candidate edits to generate (default 200)")
+    explain.add_argument("--allow-test-edits", action="store_true",
+                         help="also try edits in test files")
+    explain.add_argument("--no-trace", action="store_true",
+                         help="do not print the inline trace before the explanation")
+    shared(explain, top=False)
+
+    serve = commands.add_parser("serve", help="start the language server on stdin/stdout")
+    shared(serve, top=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.locale = normalize_locale(args.locale)
+    _configure_logging(args.verbose)
+
+    if args.command == "serve":
+        return _serve(args)
+    for name, value, minimum in (("--budget", getattr(args, "budget", 1), 0),
+                                 ("--max-fixes", getattr(args, "max_fixes", 1), 1),
+                                 ("--workers", getattr(args, "workers", 1), 1),
+                                 ("--max-candidates", getattr(args, "max_candidates", 1), 0)):
+        if value < minimum or (name == "--budget" and value <= 0):
+            parser.error(translate("cli.error.invalid_number", args.locale, option=name,
+                                   value=value, minimum=minimum))
+    if not os.path.isdir(args.root):
+        return _fail(translate("cli.error.root_not_found", args.locale, root=args.root))
+
+    from .engine import ExplainError
+    from .runner import InterpreterError, find_interpreter
+
+    try:
+        interpreter = find_interpreter(os.path.abspath(args.root), args.python)
+        if args.command == "trace":
+            return _trace(args, interpreter, sys.stdout)
+        return _explain(args, interpreter, sys.stdout)
+    except (ExplainError, InterpreterError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail(translate("engine.error.cancelled", args.locale))
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"tracefix: {message}\n")
+    return EXIT_USAGE
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _trace(args: argparse.Namespace, interpreter, out: TextIO) -> int:
+    from .engine import trace_failure
+
+    result = trace_failure(os.path.abspath(args.root), args.test_id, locale=args.locale,
+                           interpreter=interpreter)
+    if args.json:
+        out.write(json.dumps(result.trace.to_json(), ensure_ascii=False, indent=1) + "\n")
+        return EXIT_FIXED
+    out.write(translate("cli.heading.trace", args.locale, test=result.test_id,
+                        outcome=result.outcome) + "\n")
+    out.write(result.inline.rstrip("\n") + "\n")
+    for note in result.notes:
+        out.write(f"# {note}\n")
+    return EXIT_FIXED
+
+
+def _explain(args: argparse.Namespace, interpreter, out: TextIO) -> int:
+    from .engine import ExplainSettings, ValidationSettings, explain_failure
+
+    settings = ExplainSettings(
+        validation=ValidationSettings(workers=args.workers, budget_seconds=args.budget,
+                                      stop_after_verified=args.max_fixes),
+        allow_test_edits=args.allow_test_edits, max_candidates=args.max_candidates,
+    )
+    progress = _progress_printer(args.locale) if sys.stderr.isatty() or args.verbose else None
+    explanation = explain_failure(os.path.abspath(args.root), args.test_id, locale=args.locale,
+                                  interpreter=interpreter, progress=progress, settings=settings)
+    verified = [c for c in explanation.candidates if c.verified]
+    if args.json:
+        out.write(json.dumps(_as_json(explanation), ensure_ascii=False, indent=1) + "\n")
+    else:
+        _write_explanation(explanation, verified, args, out)
+    return EXIT_FIXED if verified else EXIT_NOT_FIXED
+
+
+def _progress_printer(locale: str):
+    def show(message: str, percent: int | None) -> None:
+        prefix = f"[{percent:3d}%] " if percent is not None else ""
+        sys.stderr.write(f"{prefix}{message}\n")
+    return show
+
+
+def _write_explanation(explanation, verified, args, out: TextIO) -> None:
+    t = lambda key, **fields: translate(key, args.locale, **fields)  # noqa: E731
+    if not args.no_trace:
+        out.write(t("cli.heading.trace", test=explanation.test_id, outcome=explanation.trace.outcome) + "\n")
+        out.write(explanation.inline.rstrip("\n") + "\n\n")
+    out.write(t("cli.heading.diagnosis") + "\n")
+    out.write(explanation.diagnosis.markdown.rstrip("\n") + "\n\n")
+
+    out.write(t("cli.heading.suspicious") + "\n")
+    for number, s in enumerate(explanation.suspicious[:5], start=1):
+        where = os.path.relpath(s.file, os.path.abspath(args.root))
+        out.write(f"{number}. {where}:{s.line}  {s.score:.2f}  {s.reason}\n")
+    out.write("\n")
+
+    tried = sum(1 for c in explanation.candidates if c.total or c.detail)
+    if verified:
+        out.write(t("cli.heading.fixes", count=len(verified), tried=tried) + "\n")
+        for candidate in verified:
+            out.write(t("cli.fix", description=candidate.description, passed=candidate.passed,
+                        total=candidate.total) + "\n")
+            out.write(candidate.diff.rstrip("\n") + "\n\n")
+    else:
+        out.write(t("cli.no_fix", tried=tried, total=len(explanation.candidates)) + "\n")
+    for note in explanation.notes:
+        out.write(f"- {note}\n")
+
+
+def _as_json(explanation) -> dict:
+    return {
+        "test_id": explanation.test_id,
+        "reliable": explanation.trace.reliable,
+        "inline": explanation.inline,
+        "diagnosis": asdict(explanation.diagnosis),
+        "suspicious": [asdict(s) for s in explanation.suspicious],
+        "candidates": [
+            {key: value for key, value in asdict(c).items() if key != "new_text"}
+            for c in explanation.candidates if c.total or c.detail
+        ],
+        "notes": explanation.notes,
+    }
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .lsp import server
+    except ImportError as exc:
+        return _fail(translate("cli.error.no_server", args.locale, detail=str(exc)))
+    start = getattr(server, "main", None) or getattr(server, "start_stdio", None)
+    if start is None:
+        return _fail(translate("cli.error.no_server", args.locale,
+                               detail="tracefix.server.lsp.server has no main() or start_stdio()"))
+    result = start()
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

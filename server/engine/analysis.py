@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from tracefix.tracer.trace_format import EXCEPTION_KEY, Frame, LineSummary, Trace
 
 from .localize import is_test_file
-from .provenance import (Origin, TraceIndex, follow, raising_step, read_names,
-                         parse_source, statement_at)
+from .provenance import (Origin, TraceIndex, follow, inputs_of, parse_source, raising_step,
+                         read_names, statement_at)
 
 MAX_NAMES_AT_RAISE = 3
+MAX_INPUTS = 3
 MAX_LOOPS = 3
 MAX_BRANCHES = 3
 
@@ -44,6 +45,7 @@ class Findings:
     expected: tuple[str, str] | None = None
     operands: tuple[tuple[str, str], tuple[str, str]] | None = None  # when no side is "actual"
     chain: list[Origin] = field(default_factory=list)
+    inputs: list[Origin] = field(default_factory=list)  # what the chain's last line read
     values_at_raise: list[tuple[str, str]] = field(default_factory=list)
     entry: Frame | None = None  # the first project call made by the test
     calls: dict[str, int] = field(default_factory=dict)  # qualname -> calls (only > 1)
@@ -80,6 +82,8 @@ def analyze(trace: Trace, sources: dict[str, str]) -> Findings:
         findings.kind = "exception"
         _explain_exception(findings, index, sources)
 
+    if findings.chain:
+        findings.inputs = inputs_of(index, sources, findings.chain[-1], MAX_INPUTS)
     frames = list(dict.fromkeys(origin.frame for origin in findings.chain))
     findings.branches = _branches(index, sources, frames, root)
     return findings

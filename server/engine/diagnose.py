@@ -29,7 +29,7 @@ def diagnose(trace: Trace, sources: dict[str, str], locale: str = "en") -> Diagn
     """
     findings = analyze(trace, sources)
     writer = _Writer(trace, sources, locale)
-    provenance = list(dict.fromkeys((o.file, o.line) for o in findings.chain))
+    provenance = list(dict.fromkeys((o.file, o.line) for o in findings.chain + findings.inputs))
     return Diagnosis(
         summary=writer.summary(findings),
         markdown=writer.markdown(findings),
@@ -123,6 +123,8 @@ class _Writer:
         lines: list[str] = []
         if f.actual and f.expected:
             key = "engine.diag.expected_actual" if f.op in ("==", None) else "engine.diag.comparison_false"
+            if key == "engine.diag.expected_actual" and f.expected[0].strip() == f.expected[1].strip():
+                key = "engine.diag.expected_literal"  # `assert x == [1, 2]`: say the value once
             lines.append(self.t(key, expression=code(f.expression or ""),
                                 actual_expr=code(f.actual[0]), actual=code(f.actual[1]),
                                 expected_expr=code(f.expected[0]), expected=code(f.expected[1])))
@@ -144,6 +146,10 @@ class _Writer:
                  for number, (origin, count) in enumerate(items[:MAX_CHAIN_ITEMS], start=1)]
         if len(items) > MAX_CHAIN_ITEMS:
             lines.append(self.t("engine.diag.chain_more", count=len(items) - MAX_CHAIN_ITEMS))
+        if f.inputs and self.show_values:
+            shown = ", ".join(self.t("engine.diag.input", name=code(o.name), value=code(o.value or ""),
+                                     location=self.location(o.file, o.line)) for o in f.inputs)
+            lines.append("   " + self.t("engine.diag.inputs", inputs=shown))
         return "\n".join(lines)
 
     def origin(self, origin: Origin, count: int, number: int) -> str:

@@ -27,9 +27,10 @@ class Origin:
     file: str  # absolute path
     line: int
     frame: int  # Frame.id
-    how: str  # "assigned" | "returned" | "argument" | "raised"
+    how: str  # "assigned" | "changed" | "returned" | "argument" | "raised" | "input"
     name: str  # the local (or "__return__") that carried the value there
     value: str | None  # rendered value, when recorded
+    step: float = float("inf")  # Step.index of the line execution (inf for arguments)
 
 
 class TraceIndex:
@@ -134,10 +135,15 @@ def follow(index: TraceIndex, sources: dict[str, str], frame_id: int, name: str,
             break
 
         path = index.path(step.file)
-        how = "returned" if name == RETURN_KEY else "assigned"
-        chain.append(Origin(path, step.line, frame_id, how, name, step.values.get(name)))
         statement = statement_at(sources.get(path, ""), step.line)
         expression = produced_expression(statement)
+        if name == RETURN_KEY:
+            how = "returned"
+        elif isinstance(statement, ast.Expr):
+            how = "changed"  # mutated in place, e.g. by `items.append(x)`
+        else:
+            how = "assigned"
+        chain.append(Origin(path, step.line, frame_id, how, name, step.values.get(name), step.index))
         next_hop = _next_hop(index, step, expression, step.values.get(name))
         if next_hop is None:
             break
@@ -162,6 +168,32 @@ def _next_hop(index: TraceIndex, step: Step, expression: ast.AST | None,
     matching = [frame for frame in called if value is not None and frame.returned == value]
     callee = (matching or called)[-1]
     return callee.id, RETURN_KEY, float("inf")
+
+
+def inputs_of(index: TraceIndex, sources: dict[str, str], origin: Origin,
+              limit: int) -> list[Origin]:
+    """Return where the locals read by the origin's line got the values it used.
+
+    This is one step of data dependence past the origin, so that a line feeding wrong
+    inputs into a correct computation (a loop header iterating the wrong list, say) is
+    on the path too.
+    """
+    if origin.how not in ("assigned", "changed", "returned"):
+        return []
+    statement = statement_at(sources.get(origin.file, ""), origin.line)
+    inputs: list[Origin] = []
+    for name in read_names(produced_expression(statement) or statement)[: limit + 1]:
+        if name == origin.name or len(inputs) >= limit:
+            continue
+        step = index.last_setting(origin.frame, name, origin.step)
+        frame = index.frames[origin.frame]
+        if step is not None:
+            inputs.append(Origin(index.path(step.file), step.line, origin.frame, "input", name,
+                                 step.values.get(name), step.index))
+        elif name in frame.args:
+            inputs.append(Origin(index.path(frame.file), frame.first_line, origin.frame,
+                                 "input", name, frame.args[name]))
+    return inputs
 
 
 def raising_step(index: TraceIndex, frame_id: int) -> Step | None:
