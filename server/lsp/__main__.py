@@ -1,0 +1,5 @@
+"""`python -m tracefix.server.lsp` starts the language server on stdio."""
+
+from .server import main
+
+main()

@@ -1,0 +1,286 @@
+"""Conversions from test results, traces and engine results to LSP types.
+
+Each `lsp_*` function builds one kind of LSP value from plain data (document lines,
+ResultStore entries, engine dataclasses) and never talks to the client, so handlers
+stay a few lines long. Columns go through `positions` because LSP counts them in the
+client's code units.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from difflib import SequenceMatcher
+from typing import Iterable, Sequence
+
+from lsprotocol import types
+
+from tracefix.server.i18n import translate
+
+from .positions import UnitCounter, client_units, first_non_blank, split_lines_keepends
+from .results import FailureSite, ResultStore, ShownTrace
+from .summaries import history_markdown, shorten
+from .trace_index import LineHistory
+
+SOURCE = "tracefix"
+UNRELIABLE_MARK = "⚠ "
+MESSAGE_WIDTH = 400  # characters of a failure message in a diagnostic
+RELATED_LIMIT = 3  # suspicious lines listed under a diagnostic
+
+
+def lsp_line_range(lines: Sequence[str], line: int, counter: UnitCounter) -> types.Range:
+    """Return the range of a line's text from its first non-blank character to its end."""
+    text = lines[line] if 0 <= line < len(lines) else ""
+    start = client_units(text[: first_non_blank(text)], counter)
+    return types.Range(types.Position(line, start), types.Position(line, client_units(text, counter)))
+
+
+def lsp_whole_line(line: int) -> types.Range:
+    """Return a range covering line `line` (0-based) without needing its text."""
+    return types.Range(types.Position(line, 0), types.Position(line + 1, 0))
+
+
+def failure_text(site: FailureSite) -> str:
+    """Return the one-line error of a failing test, from its trace when there is one."""
+    failure = site.trace.trace.failure if site.trace else None
+    if failure is not None:
+        text = f"{failure.exc_type}: {failure.message}" if failure.message else failure.exc_type
+    else:
+        text = site.outcome.message or site.outcome.outcome
+    return shorten(text, MESSAGE_WIDTH)
+
+
+def lsp_diagnostics(
+    sites: Iterable[FailureSite],
+    *,
+    path: str,
+    lines: Sequence[str],
+    store: ResultStore,
+    related: dict[str, list[tuple[str, int]]],
+    counter: UnitCounter,
+    locale: str,
+) -> list[types.Diagnostic]:
+    """Return one diagnostic per failing line of `path`, naming the first failing test.
+
+    `related` maps a node id to the suspicious (file, 1-based line) pairs to list under
+    it, most suspicious first. Lines edited since the run get no diagnostic.
+    """
+    by_line: dict[int, list[FailureSite]] = {}
+    for site in sites:
+        if site.path == path:
+            by_line.setdefault(site.line, []).append(site)
+
+    diagnostics = []
+    for traced_line, group in sorted(by_line.items()):
+        current = store.current_line(path, traced_line - 1)
+        if current is None:
+            continue
+        first = group[0]
+        message = translate("lsp.diagnostic.failed", locale, test=short_test_name(first.nodeid),
+                            error=failure_text(first))
+        if len(group) > 1:
+            message += " " + translate("lsp.diagnostic.more_tests", locale, count=len(group) - 1)
+        if first.trace is not None and not first.trace.trace.reliable:
+            message += " " + translate("lsp.diagnostic.unreliable", locale)
+        diagnostics.append(types.Diagnostic(
+            range=lsp_line_range(lines, current, counter),
+            message=message,
+            severity=types.DiagnosticSeverity.Error,
+            code=first.outcome.outcome,
+            source=SOURCE,
+            related_information=_related(first, related.get(first.nodeid, []), store, locale) or None,
+            data={"nodeid": first.nodeid, "nodeids": [site.nodeid for site in group]},
+        ))
+    return diagnostics
+
+
+def _related(site: FailureSite, suspicious: list[tuple[str, int]], store: ResultStore,
+             locale: str) -> list[types.DiagnosticRelatedInformation]:
+    """Return the top suspicious lines, or else the project frames that led to the failure."""
+    if suspicious:
+        key, entries = "lsp.related.suspicious", suspicious
+    else:
+        failure = site.trace.trace.failure if site.trace else None
+        entries = [(entry.file, entry.line) for entry in (failure.traceback if failure else [])
+                   if entry.in_project]
+        key = "lsp.related.called_from"
+    related = []
+    for path, line in entries:
+        if (path, line) == (site.path, site.line):
+            continue
+        current = store.current_line(path, line - 1)
+        if current is None:
+            continue
+        related.append(types.DiagnosticRelatedInformation(
+            location=types.Location(uri_of(path), lsp_whole_line(current)),
+            message=translate(key, locale, file=os.path.basename(path), line=line),
+        ))
+        if len(related) == RELATED_LIMIT:
+            break
+    return related
+
+
+def short_test_name(nodeid: str) -> str:
+    return nodeid.rsplit("::", 1)[-1]
+
+
+def uri_of(path: str) -> str:
+    from pygls.uris import from_fs_path
+
+    return from_fs_path(path) or path
+
+
+def lsp_inlay_hints(
+    shown: ShownTrace, *, path: str, lines: Sequence[str], first: int, last: int,
+    store: ResultStore, counter: UnitCounter, tooltip: bool, locale: str,
+    cache: dict[int, types.InlayHint | None],
+) -> list[types.InlayHint]:
+    """Return hints for document lines first..last (0-based, inclusive) at each line's end.
+
+    With `tooltip` False the history is left for `inlayHint/resolve`, which keeps a
+    request for a whole large file cheap. `cache` maps a document line to its hint (or
+    None) and must be emptied whenever the trace, the line map or the locale changes;
+    it makes repeated requests cost a dictionary lookup per line.
+    """
+    file_index = shown.index.file(path)
+    if file_index is None:
+        return []
+    hints = []
+    for current in range(max(first, 0), min(last, len(lines) - 1) + 1):
+        if current in cache:
+            hint = cache[current]
+        else:
+            hint = cache[current] = _inlay_hint(shown, file_index.lines, path, lines, current,
+                                                store, counter, tooltip, locale)
+        if hint is not None:
+            hints.append(hint)
+    return hints
+
+
+def _inlay_hint(shown: ShownTrace, histories: dict[int, LineHistory], path: str,
+                lines: Sequence[str], current: int, store: ResultStore, counter: UnitCounter,
+                tooltip: bool, locale: str) -> types.InlayHint | None:
+    traced = store.traced_line(path, current)
+    history = histories.get(traced + 1) if traced is not None else None
+    if history is None or history.label is None:
+        return None
+    label = history.label
+    if not shown.index.trace.reliable:
+        label = UNRELIABLE_MARK + shorten(label, len(label) - len(UNRELIABLE_MARK))
+    hint = types.InlayHint(
+        position=types.Position(current, client_units(lines[current], counter)),
+        label=label,
+        padding_left=True,
+        data={"path": path, "line": history.line, "nodeid": shown.nodeid},
+    )
+    if tooltip:
+        hint.tooltip = lsp_markdown(history_text(shown, history, path, locale))
+    return hint
+
+
+def history_text(shown: ShownTrace, history: LineHistory, path: str, locale: str) -> str:
+    """Return (and cache) the markdown history of one traced line in `locale`."""
+    cached = history.markdown.get(locale)
+    if cached is None:
+        cached = history_markdown(
+            path_name=os.path.basename(path), line=history.line, steps=history.steps,
+            hits=history.hits, omitted=history.omitted, omitted_between=history.omitted_between,
+            frames=shown.index.frames, warnings=trace_warnings(shown, locale), locale=locale,
+        )
+        history.markdown[locale] = cached
+    return cached
+
+
+def trace_warnings(shown: ShownTrace, locale: str) -> list[str]:
+    """Return the caveats a reader must see next to the values of this trace."""
+    trace = shown.index.trace
+    warnings = [translate("lsp.history.test", locale, test=shown.nodeid)]
+    if not trace.reliable:
+        warnings.append(translate("lsp.history.unreliable", locale, notes="; ".join(trace.notes)))
+    if trace.budget is not None:
+        warnings.append(translate("lsp.history.budget", locale, kind=trace.budget.kind,
+                                  limit=f"{trace.budget.limit:g}", step=trace.budget.step))
+    return warnings
+
+
+def lsp_markdown(text: str) -> types.MarkupContent:
+    return types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
+
+
+def lsp_code_lenses(failing: Sequence[tuple[str, str]], *, uri: str, lines: Sequence[str],
+                    counter: UnitCounter, locale: str) -> list[types.CodeLens]:
+    """Return "Explain failure" and "Re-run traced" above each failing test's `def`.
+
+    `failing` holds (nodeid, outcome) pairs; parametrized cases of one function share
+    its `def` line, so only the first failing case of each function gets lenses.
+    """
+    lenses = []
+    seen_lines: set[int] = set()
+    for nodeid, _outcome in failing:
+        line = find_test_def(lines, nodeid)
+        if line is None or line in seen_lines:
+            continue
+        seen_lines.add(line)
+        case = _parameter_id(nodeid)
+        suffix = f" [{case}]" if case else ""
+        line_range = lsp_line_range(lines, line, counter)
+        for command, key in (("tracefix.explainFailure", "lsp.lens.explain"),
+                             ("tracefix.rerunTraced", "lsp.lens.rerun")):
+            title = translate(key, locale) + suffix
+            lenses.append(types.CodeLens(
+                range=line_range,
+                command=types.Command(title=title, command=command, arguments=[uri, nodeid]),
+            ))
+    return lenses
+
+
+def _parameter_id(nodeid: str) -> str | None:
+    name = short_test_name(nodeid)
+    return name[name.index("[") + 1:-1] if name.endswith("]") and "[" in name else None
+
+
+def find_test_def(lines: Sequence[str], nodeid: str) -> int | None:
+    """Return the 0-based line of the `def` of the test `nodeid`, inside its classes."""
+    parts = nodeid.split("::")[1:]
+    if not parts:
+        return None
+    *classes, function = parts
+    function = function.split("[", 1)[0]
+    start = 0
+    for name in classes:
+        found = _find_line(lines, rf"^\s*class\s+{re.escape(name)}\b", start)
+        if found is None:
+            return None
+        start = found + 1
+    return _find_line(lines, rf"^\s*(?:async\s+)?def\s+{re.escape(function)}\s*\(", start)
+
+
+def _find_line(lines: Sequence[str], pattern: str, start: int) -> int | None:
+    regex = re.compile(pattern)
+    for number in range(start, len(lines)):
+        if regex.match(lines[number]):
+            return number
+    return None
+
+
+def lsp_text_edits(old: str, new: str, counter: UnitCounter) -> list[types.TextEdit]:
+    """Return line-granular edits turning `old` into `new`, smallest first to last."""
+    old_lines = split_lines_keepends(old)
+    new_lines = split_lines_keepends(new)
+    matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    edits = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        edits.append(types.TextEdit(
+            range=types.Range(_line_start(old_lines, i1, counter), _line_start(old_lines, i2, counter)),
+            new_text="".join(new_lines[j1:j2]),
+        ))
+    return edits
+
+
+def _line_start(lines: Sequence[str], index: int, counter: UnitCounter) -> types.Position:
+    """Return the position where line `index` starts, or the end of text past the last line."""
+    if index < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
+        return types.Position(index, 0)
+    return types.Position(len(lines) - 1, client_units(lines[-1], counter))

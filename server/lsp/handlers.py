@@ -1,0 +1,206 @@
+"""One thin handler per LSP method: read the request, ask the store or a job, convert.
+
+Registered on a TracefixServer by `register`. The heavy work lives elsewhere: runs in
+`jobs.py` on worker threads, explanations in `explain.py`, LSP values in `convert.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+
+from . import convert, explain
+from .positions import index_from_client_units
+from .selection import is_test_file, select_test_files
+from .server import TracefixServer
+
+log = logging.getLogger(__name__)
+
+EXPLAIN_KIND = "quickfix.tracefix.explain"
+
+
+def register(server: TracefixServer) -> None:
+    """Register every handler and command on `server`."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: TracefixServer, params: types.InitializeParams) -> None:
+        ls.set_locale(params.locale)
+        ls.configure(params.initialization_options)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: TracefixServer, params: types.DidChangeConfigurationParams) -> None:
+        ls.configure(params.settings)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: TracefixServer, params: types.DidOpenTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        ls.store.sync_line_map(path, params.text_document.text)
+        if path in ls.published:
+            ls.publish_diagnostics([path])
+        if ls.options.run_on_open and not _has_results(ls, path):
+            ls.schedule_file(path, "open")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: TracefixServer, params: types.DidChangeTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        line_map = ls.store.line_maps.get(path)
+        if line_map is None:
+            return
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                lines = line_map.current_lines
+                line_map.apply_change(_position(lines, change.range.start, ls),
+                                      _position(lines, change.range.end, ls), change.text)
+            else:
+                line_map.replace_all(change.text)
+        if path in ls.published:
+            ls.publish_diagnostics([path])
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: TracefixServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        if ls.store.mark_saved(path):
+            log.info("%s no longer matches its trace; its values are hidden until the next run", path)
+            ls.refresh_client_views()
+        if ls.options.run_on_save:
+            ls.schedule_file(path, "save")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TracefixServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.store.sync_line_map(ls.path_of(params.text_document.uri), None)
+
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
+    def inlay_hint(ls: TracefixServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+        path = ls.path_of(params.text_document.uri)
+        shown = ls.store.visible_trace(path)
+        line_map = ls.store.line_maps.get(path)
+        if shown is None or line_map is None:
+            return []
+        tooltip = not ls.client_supports("text_document.inlay_hint.resolve_support")
+        cache = ls.hint_cache(path, (shown.index.serial, line_map.generation, ls.locale, tooltip))
+        return convert.lsp_inlay_hints(
+            shown, path=path, lines=line_map.current_lines, first=params.range.start.line,
+            last=params.range.end.line, store=ls.store, counter=ls.counter,
+            tooltip=tooltip, locale=ls.locale, cache=cache,
+        )
+
+    @server.feature(types.INLAY_HINT_RESOLVE)
+    def inlay_hint_resolve(ls: TracefixServer, hint: types.InlayHint) -> types.InlayHint:
+        data = hint.data if isinstance(hint.data, dict) else {}
+        shown = ls.store.visible_trace(data.get("path", ""))
+        history = shown.index.line(data["path"], data.get("line", 0)) if shown else None
+        if history is not None and shown.nodeid == data.get("nodeid"):
+            hint.tooltip = convert.lsp_markdown(
+                convert.history_text(shown, history, data["path"], ls.locale))
+        return hint
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: TracefixServer, params: types.HoverParams) -> types.Hover | None:
+        path = ls.path_of(params.text_document.uri)
+        found = ls.store.history_at(path, params.position.line)
+        line_map = ls.store.line_maps.get(path)
+        if found is None:
+            return None
+        shown, history = found
+        lines = line_map.current_lines if line_map else ls.document_lines(path)
+        return types.Hover(
+            contents=convert.lsp_markdown(convert.history_text(shown, history, path, ls.locale)),
+            range=convert.lsp_line_range(lines, params.position.line, ls.counter),
+        )
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    def code_lens(ls: TracefixServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+        path = ls.path_of(params.text_document.uri)
+        failing = [(o.nodeid, o.outcome) for o in ls.store.failing(path)]
+        if not failing:
+            return []
+        return convert.lsp_code_lenses(failing, uri=params.text_document.uri,
+                                       lines=ls.document_lines(path), counter=ls.counter,
+                                       locale=ls.locale)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: TracefixServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        path = ls.path_of(uri)
+        ours = [d for d in params.context.diagnostics if d.source == convert.SOURCE]
+        nodeids = [d.data["nodeid"] for d in ours if isinstance(d.data, dict) and "nodeid" in d.data]
+        if not nodeids:
+            shown = ls.store.history_at(path, params.range.start.line)
+            nodeids = [shown[0].nodeid] if shown else []
+        actions = [
+            types.CodeAction(
+                title=explain.explain_title(ls, nodeid), kind=EXPLAIN_KIND, diagnostics=ours or None,
+                command=types.Command(explain.explain_title(ls, nodeid), "tracefix.explainFailure",
+                                      [uri, nodeid]),
+            )
+            for nodeid in dict.fromkeys(nodeids)
+        ]
+        return actions + explain.quick_fixes(ls, path, ours)
+
+    @server.command("tracefix.runTests")
+    async def run_tests(ls: TracefixServer, *args):
+        path = ls.path_of(_argument(args, 0, "uri"))
+        results = await asyncio.gather(*ls.schedule_file(path, "command"), return_exceptions=True)
+        runs = [r for r in results if not isinstance(r, BaseException)]
+        return {
+            "testFiles": [run.test_file for run in runs],
+            "failing": [o.nodeid for run in runs for o in ls.store.failing(run.test_file)],
+            "traced": [nodeid for run in runs for nodeid in run.traces],
+            "errors": [str(r) for r in results if isinstance(r, BaseException)]
+                      + [run.error for run in runs if run.error],
+        }
+
+    @server.command("tracefix.rerunTraced")
+    async def rerun_traced(ls: TracefixServer, *args):
+        path = ls.path_of(_argument(args, 0, "uri"))
+        nodeid = _argument(args, 1, "nodeid")
+        run = await ls.schedule_trace(ls.root_for(path), ls.test_file_for(path, nodeid), nodeid)
+        return {"nodeid": nodeid, "traced": nodeid in run.traces, "error": run.error}
+
+    @server.command("tracefix.explainFailure")
+    async def explain_failure(ls: TracefixServer, *args):
+        path = ls.path_of(_argument(args, 0, "uri"))
+        nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
+        if nodeid is None:
+            ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
+            return None
+        return await explain.explain(ls, path, nodeid)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: TracefixServer, *args) -> None:
+        ls.shutdown_workers()
+
+
+def _argument(args, index: int, name: str):
+    if len(args) <= index or not isinstance(args[index], str):
+        raise ValueError(f"missing command argument {index + 1} ({name}): got {list(args)!r}")
+    return args[index]
+
+
+def _position(lines: list[str], position: types.Position, ls: TracefixServer) -> tuple[int, int]:
+    """Convert a client position to (line, code point index) in `lines`."""
+    if position.line >= len(lines):
+        return position.line, 0
+    return position.line, index_from_client_units(lines[position.line], position.character, ls.counter)
+
+
+def _has_results(ls: TracefixServer, path: str) -> bool:
+    """Tell whether every test file selected for `path` already ran or is running."""
+    root = ls.root_for(path)
+    test_files = [path] if is_test_file(path) else select_test_files(root, path)
+    return all(t in ls.store.runs or ls.scheduler.busy(t) for t in test_files)
+
+
+def _first_failing(ls: TracefixServer, path: str) -> str | None:
+    shown = ls.store.visible_trace(path)
+    if shown is not None:
+        return shown.nodeid
+    for site in ls.store.failure_sites():
+        if site.path == path or ls.test_file_for(path, site.nodeid) == path:
+            return site.nodeid
+    return None

@@ -1,0 +1,139 @@
+"""Short inlay labels and markdown histories of a traced line.
+
+VS Code cuts a line's inlay hints at 43 characters by default
+(`editor.inlayHints.maximumLength`), so a label is kept to LABEL_WIDTH characters and
+summarises a loop as first → last value with the hit count, e.g. `i=0 → 9 (×10)`. The
+full history, one row per kept execution, goes in the tooltip and the hover.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+from tracefix.server.i18n import translate
+from tracefix.tracer.trace_format import EXCEPTION_KEY, RETURN_KEY, Frame, Step
+
+LABEL_WIDTH = 40
+VALUE_WIDTH = 14  # one value inside a label; the full value is in the tooltip
+ELLIPSIS = "…"
+
+# Special entries are shown after the ordinary locals, as Python spells them.
+_SPECIAL_PREFIX = {RETURN_KEY: "return ", EXCEPTION_KEY: "raise "}
+
+
+def shorten(text: str, width: int) -> str:
+    """Return `text` cut to `width` characters, ending in an ellipsis when cut."""
+    text = " ".join(text.split())  # multi-line reprs would break the one-line label
+    return text if len(text) <= width else text[: width - 1] + ELLIPSIS
+
+
+def ordered_names(steps: Iterable[Step]) -> list[str]:
+    """Return the value names in order of first appearance, special entries last."""
+    seen: dict[str, None] = {}
+    for step in steps:
+        for name in step.values:
+            seen.setdefault(name, None)
+    names = [name for name in seen if name not in _SPECIAL_PREFIX]
+    return names + [name for name in _SPECIAL_PREFIX if name in seen]
+
+
+def _exception_type(rendered: str) -> str:
+    # Exceptions are rendered as "Type: message"; the type alone fits a label better.
+    return rendered.split(":", 1)[0]
+
+
+def inlay_label(steps: Sequence[Step], hits: int) -> str | None:
+    """Return the label for a line, or None when none of its executions changed a value."""
+    parts = []
+    for name in ordered_names(steps):
+        values = [step.values[name] for step in steps if name in step.values]
+        if name == EXCEPTION_KEY:
+            values = [_exception_type(value) for value in values]
+        first, last = shorten(values[0], VALUE_WIDTH), shorten(values[-1], VALUE_WIDTH)
+        shown = first if first == last else f"{first} → {last}"
+        prefix = _SPECIAL_PREFIX.get(name)
+        parts.append(f"{prefix}{shown}" if prefix else f"{name}={shown}")
+    if not parts:
+        return None
+
+    suffix = f" (×{hits})" if hits > 1 else ""
+    text = ", ".join(parts)
+    room = LABEL_WIDTH - len(suffix)
+    if len(text) > room:
+        text = text[: room - 1].rstrip(", ") + ELLIPSIS
+    return text + suffix
+
+
+def _cell(value: str) -> str:
+    """Return a value as a markdown table cell: code-formatted, pipes escaped, one line."""
+    value = value.replace("\r\n", "\n").replace("\n", "↵")
+    if "`" in value:
+        return value.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+    return "`" + value.replace("|", "\\|") + "`"
+
+
+def history_markdown(
+    *,
+    path_name: str,
+    line: int,
+    steps: Sequence[Step],
+    hits: int,
+    omitted: int,
+    omitted_between: tuple[int, int] | None,
+    frames: Mapping[int, Frame],
+    warnings: Sequence[str],
+    locale: str,
+) -> str:
+    """Return the per-execution history of one line as a markdown table.
+
+    Rows are the kept executions in order; where loop compression dropped executions,
+    one row says how many, placed between the steps that bracket the gap.
+    """
+    header = translate("lsp.history.header", locale, file=path_name, line=line, hits=hits)
+    if omitted:
+        header += " " + translate("lsp.history.header_omitted", locale, omitted=omitted)
+    out = [f"**{header}**", ""]
+    out += [f"> {warning}" for warning in warnings]
+    if warnings:
+        out.append("")
+
+    names = ordered_names(steps)
+    show_depth = len({step.frame for step in steps}) > 1
+    columns = [translate("lsp.history.step", locale)]
+    if show_depth:
+        columns.append(translate("lsp.history.depth", locale))
+    columns += [_SPECIAL_PREFIX.get(name, name).strip() for name in names]
+    if not names:
+        columns.append(translate("lsp.history.values", locale))
+    out.append("| " + " | ".join(_cell_header(c) for c in columns) + " |")
+    out.append("|" + "---:|" * (2 if show_depth else 1) + "---|" * (len(columns) - (2 if show_depth else 1)))
+
+    gap_after = omitted_between[0] if (omitted and omitted_between) else None
+    gap_written = False
+    for step in steps:
+        if gap_after is not None and not gap_written and step.index > gap_after:
+            out.append(_gap_row(len(columns), omitted, locale))
+            gap_written = True
+        row = [str(step.index)]
+        if show_depth:
+            frame = frames.get(step.frame)
+            row.append(str(frame.depth) if frame else "")
+        if names:
+            row += [_cell(step.values[name]) if name in step.values else "" for name in names]
+        else:
+            row.append("")
+        out.append("| " + " | ".join(row) + " |")
+    if omitted and not gap_written:
+        # Without a bracketing pair the gap's place is unknown; say so at the end.
+        out.append(_gap_row(len(columns), omitted, locale))
+    return "\n".join(out)
+
+
+def _cell_header(name: str) -> str:
+    return name.replace("|", "\\|").replace("_", "\\_")
+
+
+def _gap_row(width: int, omitted: int, locale: str) -> str:
+    cells = [ELLIPSIS, "*" + translate("lsp.history.omitted_row", locale, omitted=omitted) + "*"]
+    cells += [""] * (width - len(cells))
+    return "| " + " | ".join(cells[:max(width, 2)]) + " |"
