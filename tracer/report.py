@@ -1,9 +1,9 @@
 """The structured report: one JSON line per pytest event, written by the test process.
 
 The runner reads this file instead of pytest's console output. Each line is flushed as
-soon as it is written, so when the test process dies (`os._exit`, a segfault, SIGKILL
-from the watchdog) the lines written before that point are still on disk, and the runner
-can tell which test was running. Nothing is fsync'ed because the reader runs on the same
+soon as it is written. So when the test process dies (`os._exit`, a segfault, SIGKILL
+from the watchdog), the lines written before are still on disk, and the runner can tell
+which test was running. Nothing is fsync'ed because the reader runs on the same
 machine right after the process exits, and the page cache survives a killed process.
 
 Events, in order:
@@ -39,8 +39,8 @@ from typing import Any, Callable
 
 import pytest
 
-# Bounds on the text copied from a report, in characters. The cut keeps the end of a
-# long traceback, where the exception is, and says how much was dropped.
+# Bounds on the text copied from a report, in characters. A cut longrepr keeps its end,
+# where the exception is, and a marker gives the number of characters dropped.
 MAX_MESSAGE_CHARS = 4_000
 MAX_LONGREPR_CHARS = 4_000
 
@@ -111,8 +111,8 @@ class _MonitoringLines:
     Each location reports once and then returns DISABLE, so a loop costs one event per
     line, not one per iteration. `restart_events()` re-arms the disabled locations
     before each test.
-    NOTE: `restart_events()` also re-arms locations that other tools disabled, which a
-    tool relying on DISABLE (another coverage tool, a tracer) sees as extra events.
+    NOTE: `restart_events()` also re-arms locations that other tools disabled, so a tool
+    that relies on DISABLE (another coverage tool, a tracer) receives extra events.
     """
 
     def __init__(self, is_project: Callable[[str], bool]) -> None:
@@ -282,7 +282,7 @@ class ReportWriter:
             self._out.write(json.dumps(event, ensure_ascii=True) + "\n")
             self._out.flush()
         except OSError as exc:
-            # A full disk must not change the tests' outcomes; the runner sees a short file.
+            # A full disk must not change the tests' outcomes, so the runner gets a short file.
             self._broken = True
             sys.stderr.write(f"tracefix: cannot write the report {self.path}: {exc}\n")
 

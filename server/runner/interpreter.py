@@ -1,4 +1,4 @@
-"""Which Python runs the project's tests.
+"""Interpreter lookup: the Python that runs the project's tests.
 
 Lookup order, each branch logged with the source it used:
 
@@ -7,8 +7,8 @@ Lookup order, each branch logged with the source it used:
 3. the interpreter running the server ("server").
 
 The workspace's environment comes first because it has the project's dependencies.
-An interpreter is accepted only if it can import pytest; the error names the path and
-what to do.
+An interpreter is accepted only if it can import pytest. Otherwise the error names the
+path and what to do.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def find_interpreter(root: str, configured: str | None = None) -> Interpreter:
 
 
 def check_interpreter(interpreter: Interpreter) -> Interpreter:
-    """Raise InterpreterError unless `interpreter` can import pytest; return it otherwise."""
+    """Return `interpreter` if it can import pytest, and raise InterpreterError if not."""
     try:
         key = (interpreter.path, os.stat(interpreter.path).st_mtime)
     except OSError as exc:

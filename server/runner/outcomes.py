@@ -3,8 +3,8 @@
 Only the report written by `tracefix.tracer.report.ReportWriter` is read, never the
 console text, whose format depends on pytest's version, plugins and options.
 
-Merging the phase results of one test follows pytest's own counting: a failed or
-skipped setup decides the outcome; otherwise the call does; a failed teardown turns a
+Merging the phase results of one test follows pytest's own counting. A setup that failed
+or skipped decides the outcome, and otherwise the call does. A failed teardown turns a
 passing test into `error`. A test that started but has no teardown result was running
 when the process died: it is `crashed`, or `timeout` when the watchdog killed it.
 Collected tests that never started are `not-run`.
@@ -58,7 +58,7 @@ class Report:
 
 
 def read_report(path: str) -> Report:
-    """Parse the report at `path`; a missing file or a torn last line is tolerated."""
+    """Parse the report at `path`, tolerating a missing file and a torn last line."""
     report = Report()
     try:
         with open(path, encoding="utf-8") as source:

@@ -1,4 +1,4 @@
-"""Where the runner keeps its files: always outside the workspace.
+"""Locations of the runner's files, all of them outside the workspace.
 
 Reports, traces and sandbox copies live in a per-project cache folder,
 `$XDG_CACHE_HOME/tracefix/<hash of the project root>/` (default `~/.cache`), so running

@@ -115,7 +115,7 @@ def run_pytest(
 ) -> RunResult:
     """Run the selected tests of the project at `root` and return their outcomes.
 
-    `selectors` are node ids or paths relative to `root`; none runs pytest's default
+    `selectors` are node ids or paths relative to `root`, and none runs pytest's default
     selection. `timeout` bounds the whole run in seconds. `env` adds to or overrides the
     server's environment. `trace_dir` turns recording on, limited to `trace_only` when
     given. `stop_on_failure` passes `-x`.

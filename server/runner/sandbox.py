@@ -107,7 +107,7 @@ class Sandbox:
         shutil.rmtree(self.path, ignore_errors=True)
 
     def write(self, relpath: str, text: str) -> str:
-        """Replace the file at `relpath` in the copy with `text`; return its path.
+        """Replace the file at `relpath` in the copy with `text`, and return its path.
 
         Raises ValueError when `relpath` is absolute or leads out of the copy, including
         through a symlinked folder.

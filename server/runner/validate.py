@@ -86,7 +86,7 @@ def validate_patch(
 ) -> Validation:
     """Apply `patch` (relative path -> new file text) to a sandbox copy and run the tests.
 
-    `failing` are the node ids the patch should fix; `neighbours` are other tests that
+    `failing` are the node ids the patch should fix. `neighbours` are other tests that
     must keep passing, or None to use the other tests of the failing tests' files.
     `timeout` bounds each pytest run, in seconds. Safe to call from several threads.
     """

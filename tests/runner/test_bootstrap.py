@@ -55,7 +55,7 @@ def test_interpreter_without_tracefix(tmp_path, venv_without_tracefix):
     # Python 3.12 records coverage with sys.monitoring.
     lines = result.outcomes["test_calc.py::test_good"].lines
     assert [line for path, line in lines if path == str(root / "calc.py")] == [2, 3]
-    # The second test sees the same lines again: DISABLE was re-armed between tests.
+    # The second test gets the same lines again because DISABLE was re-armed between tests.
     lines = result.outcomes["test_calc.py::test_bad"].lines
     assert [line for path, line in lines if path == str(root / "calc.py")] == [2, 3]
 
