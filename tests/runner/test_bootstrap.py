@@ -78,3 +78,20 @@ def test_interpreter_with_tracefix_registers_plugin_once(tmp_path):
     report = Path(result.run_dir, "report.jsonl").read_text().splitlines()
     starts = [json.loads(line) for line in report if '"start"' in line]
     assert len(starts) == 2  # a second ReportWriter would write each event twice
+
+
+def test_copied_bootstrap_imports_plugin(tmp_path, venv_without_tracefix):
+    """The copy used where symlinks fail is importable as well."""
+    from tracefix.server.runner.bootstrap import _build
+
+    folder = tmp_path / "copy"
+    assert _build(str(folder), tracer_package_dir(), copy=True)
+    assert not (folder / "tracefix" / "tracer").is_symlink()
+
+    python = str(venv_without_tracefix / "bin" / "python")
+    probe = subprocess.run(
+        [python, "-c", "import tracefix.tracer.pytest_plugin as p; print(p.__file__)"],
+        capture_output=True, text=True, env={"PYTHONPATH": str(folder)},
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.startswith(str(folder))
