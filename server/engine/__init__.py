@@ -1,6 +1,6 @@
 """The built-in engine: diagnosis, fault localization, repair search and the explain pipeline.
 
-It knows nothing of LSP; the CLI and the language server both call `explain_failure`
+It uses no LSP types. The CLI and the language server both call `explain_failure`
 and `trace_failure` and convert the results for their users.
 """
 

@@ -99,7 +99,7 @@ def _test_frame(trace: Trace, index: TraceIndex) -> Frame | None:
 
 
 def _failing_location(trace: Trace, root: str) -> tuple[str | None, int | None]:
-    """Where to point: the innermost project frame outside the tests, else the failure line.
+    """Return the innermost project frame outside the tests, else the failure line.
 
     A timeout raised by a signal handler in the test file is reported there, but the
     code that was running is the innermost project frame below it.

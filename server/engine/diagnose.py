@@ -24,8 +24,8 @@ MAX_CHAIN_ITEMS = 8
 def diagnose(trace: Trace, sources: dict[str, str], locale: str = "en") -> Diagnosis:
     """Describe what failed in `trace`, where the failing value came from, and key facts.
 
-    `sources` maps absolute paths to the text of the files the trace executed; a file
-    missing from it only loses the source fragments in the explanation.
+    `sources` maps absolute paths to the text of the files the trace executed. A file
+    missing from it only loses its source fragments in the explanation.
     """
     findings = analyze(trace, sources)
     writer = _Writer(trace, sources, locale)
@@ -124,7 +124,7 @@ class _Writer:
         if f.actual and f.expected:
             key = "engine.diag.expected_actual" if f.op in ("==", None) else "engine.diag.comparison_false"
             if key == "engine.diag.expected_actual" and f.expected[0].strip() == f.expected[1].strip():
-                key = "engine.diag.expected_literal"  # `assert x == [1, 2]`: say the value once
+                key = "engine.diag.expected_literal"  # `assert x == [1, 2]` shows the value once
             lines.append(self.t(key, expression=code(f.expression or ""),
                                 actual_expr=code(f.actual[0]), actual=code(f.actual[1]),
                                 expected_expr=code(f.expected[0]), expected=code(f.expected[1])))

@@ -64,7 +64,7 @@ def call_to_argument(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:
 
 
 def call_to_name(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:
-    """Replace a function call's value by a local that already holds the wanted value."""
+    """Replace a function call's value by a local that already contains the expected value."""
     if not isinstance(node, ast.Call) or isinstance(ctx.parent(node), ast.Expr):
         return
     if not isinstance(node.func, ast.Name) or node.func.id in ("range", "len"):

@@ -36,7 +36,7 @@ BINOP_SYMBOLS = {
     ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
     ast.BitOr: "|", ast.BitXor: "^", ast.MatMult: "@",
 }
-# Which operator each one is most often confused with.
+# The operators each one is most often confused with.
 BINOP_SWAPS = {
     "+": ["-"], "-": ["+"], "*": ["/", "//"], "/": ["//", "*"], "//": ["/", "*"],
     "%": ["//"], "**": ["*"], "<<": [">>"], ">>": ["<<"], "&": ["|"], "|": ["&"], "^": ["|"],
@@ -59,7 +59,7 @@ def _token_replacement(source: SourceText, left_end: int, right_start: int,
                        old: str, new: str) -> Replacement | None:
     """Replace the operator token `old` written between two operands with `new`.
 
-    Returns None when the text between the operands holds anything besides the token,
+    Returns None when the text between the operands contains anything besides the token,
     blanks, parentheses and line continuations (a comment, say), because then the token
     cannot be found safely.
     """
@@ -112,9 +112,6 @@ def boolean_operator(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:
         if repl is None:
             return
         replacements.append(repl)
-    # Swapping and/or changes grouping when mixed with the other operator nearby, which
-    # is exactly the kind of slip this operator is for; the compile check rejects nothing
-    # here since both spellings always parse.
     yield Edit("boolean-operator", ctx.line, tuple(replacements))
 
 
@@ -138,8 +135,8 @@ def integer_constant(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:
         new = node.value + delta
         text = str(new)
         parent = ctx.parent(node)
-        # `x - -1` parses, but `x ** -1` inside a unary minus or after `.` would not read
-        # well; parenthesize a new negative literal unless it stands alone.
+        # `x - -1` parses but reads badly, so a new negative literal inside an operator
+        # expression or before `.` gets parentheses.
         if new < 0 and isinstance(parent, (ast.BinOp, ast.UnaryOp, ast.Attribute)):
             text = f"({text})"
         yield Edit("integer-off-by-one", ctx.line, (Replacement(start, end, text),))
@@ -187,7 +184,7 @@ def _is_int(expr: ast.AST, ctx: OperatorContext) -> bool:
 
 def _moved(ctx: OperatorContext, node: ast.AST, destination: ast.AST, parent: ast.AST,
            needed: int) -> str:
-    """Source of `node` ready to stand where `destination` stands as an operand of `parent`."""
+    """Return the source of `node`, parenthesized if needed to replace `destination` in `parent`."""
     text = ctx.source.segment(node)
     if has_own_parentheses(ctx.source, destination, parent):
         return text

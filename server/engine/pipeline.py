@@ -39,7 +39,7 @@ class ExplainSettings:
 
 @dataclass
 class TraceResult:
-    """What `trace_failure` returns: one test's trace and its inline rendering."""
+    """One test's trace and its inline rendering, as `trace_failure` returns them."""
 
     test_id: str
     trace: Trace
@@ -160,7 +160,7 @@ def explain_failure(
     _check(is_cancelled, locale)
 
     # Every test of the file that failed before must pass with the patch, because tests
-    # in one file usually check one unit; the ones that passed must keep passing.
+    # in one file usually check one unit. The tests that passed must keep passing.
     failing = [nodeid] + [n for n in baseline.failing() if n != nodeid]
     neighbours = [n for n, o in baseline.outcomes.items() if o.outcome in PASSING]
 

@@ -1,0 +1,125 @@
+"""The tracefix command in a subprocess: exit statuses and what it prints."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+PASSING_PROJECT = {
+    "calc.py": "def add(a, b):\n    return a + b\n",
+    "test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+}
+FAILING_PROJECT = {
+    "calc.py": "def add(a, b):\n    return a - b\n",
+    "test_calc.py": textwrap.dedent("""
+        from calc import add
+
+
+        def test_add():
+            result = add(2, 3)
+            assert result == 5
+
+
+        def test_add_zero():
+            assert add(4, 0) == 4
+    """).lstrip(),
+}
+
+
+def _project(tmp_path, files):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _tracefix(root, *args, locale="C.UTF-8"):
+    env = {**os.environ, "LANG": locale, "LC_ALL": "", "LC_MESSAGES": "", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "tracefix.server.cli", *args], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=240)
+
+
+def test_missing_test_file_exits_2(tmp_path):
+    _project(tmp_path, PASSING_PROJECT)
+    result = _tracefix(tmp_path, "explain", "test_nope.py::test_x")
+    assert result.returncode == 2
+    assert "test_nope.py::test_x" in result.stderr
+    assert "node id" in result.stderr
+    assert result.stdout == ""
+
+
+def test_uncollected_node_id_exits_2(tmp_path):
+    _project(tmp_path, PASSING_PROJECT)
+    result = _tracefix(tmp_path, "trace", "test_calc.py::test_missing")
+    assert result.returncode == 2
+    assert "test_calc.py::test_missing" in result.stderr
+    assert "test_calc.py::test_add" in result.stderr  # lists what was collected
+
+
+def test_file_without_failures_exits_2(tmp_path):
+    _project(tmp_path, PASSING_PROJECT)
+    result = _tracefix(tmp_path, "explain", "test_calc.py")
+    assert result.returncode == 2
+    assert "No failing test in test_calc.py (1 tests ran)" in result.stderr
+
+
+def test_error_message_in_japanese(tmp_path):
+    _project(tmp_path, PASSING_PROJECT)
+    result = _tracefix(tmp_path, "explain", "test_nope.py", locale="ja_JP.UTF-8")
+    assert result.returncode == 2
+    assert "見つかりません" in result.stderr
+    assert "test_nope.py" in result.stderr
+
+
+def test_invalid_option_value_exits_2(tmp_path):
+    result = _tracefix(tmp_path, "explain", "--workers", "0", "test_x.py")
+    assert result.returncode == 2
+    assert "--workers=0" in result.stderr
+
+
+def test_missing_root_exits_2(tmp_path):
+    result = _tracefix(tmp_path, "--root", str(tmp_path / "absent"), "trace", "test_x.py")
+    assert result.returncode == 2
+    assert str(tmp_path / "absent") in result.stderr
+
+
+def test_trace_prints_inline_trace(tmp_path):
+    _project(tmp_path, FAILING_PROJECT)
+    result = _tracefix(tmp_path, "trace", "test_calc.py")
+    assert result.returncode == 0, result.stderr
+    assert "test_calc.py::test_add" in result.stdout
+    assert "return a - b" in result.stdout
+
+
+def test_explain_prints_verified_fix(tmp_path):
+    _project(tmp_path, FAILING_PROJECT)
+    result = _tracefix(tmp_path, "explain", "test_calc.py::test_add", "--max-fixes", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "## Diagnosis" in result.stdout
+    assert "Expected `5`, but got `result` = `-1`." in result.stdout
+    assert "-    return a - b\n+    return a + b\n" in result.stdout
+    assert (tmp_path / "calc.py").read_text() == FAILING_PROJECT["calc.py"]  # workspace untouched
+
+
+def test_explain_json_in_japanese(tmp_path):
+    _project(tmp_path, FAILING_PROJECT)
+    result = _tracefix(tmp_path, "--locale", "ja", "explain", "--json", "--max-fixes", "1",
+                       "test_calc.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["test_id"] == "test_calc.py::test_add"
+    assert "期待値" in data["diagnosis"]["markdown"]
+    fixes = [c for c in data["candidates"] if c["verified"]]
+    assert fixes and fixes[0]["description"].startswith("2 行目")
+
+
+def test_explain_without_fix_exits_1(tmp_path):
+    _project(tmp_path, {
+        "calc.py": "def add(a, b):\n    return 0\n",
+        "test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+    })
+    result = _tracefix(tmp_path, "explain", "test_calc.py", "--budget", "30")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "No verified fix found" in result.stdout
