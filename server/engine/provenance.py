@@ -157,11 +157,12 @@ def _next_hop(index: TraceIndex, step: Step, expression: ast.AST | None,
         return None
     if isinstance(expression, ast.Name):
         return step.frame, expression.id, step.index
-    if not isinstance(expression, ast.Call):
+    if not any(isinstance(node, ast.Call) for node in ast.walk(expression)):
         return None  # the line computed the value itself: this is its origin
 
-    # The value is a call's result. When project code ran for that call, the callee's
-    # return carried the value; prefer the callee that returned the recorded value.
+    # The value is, or is built from, a call's result. When project code ran for that
+    # call, the callee's return carried (part of) the value, so the chain continues
+    # there; it prefers the callee that returned exactly the recorded value.
     called = index.calls_during(step)
     if not called:
         return None
