@@ -65,16 +65,20 @@ def lsp_diagnostics(
     `related` maps a node id to the suspicious (file, 1-based line) pairs to list under
     it, most suspicious first. Lines edited since the run get no diagnostic.
     """
-    by_line: dict[int, list[FailureSite]] = {}
+    by_line: dict[int, list[FailureSite]] = {}  # current document line → its failures
     for site in sites:
-        if site.path == path:
-            by_line.setdefault(site.line, []).append(site)
+        if site.path != path:
+            continue
+        if site.line == 0:
+            current = find_test_def(lines, site.nodeid) or 0
+        else:
+            current = store.current_line(path, site.line - 1)
+        if current is not None:
+            by_line.setdefault(current, []).append(site)
 
     diagnostics = []
-    for traced_line, group in sorted(by_line.items()):
-        current = store.current_line(path, traced_line - 1)
-        if current is None:
-            continue
+    for current, group in sorted(by_line.items()):
+        group.sort(key=lambda site: site.trace is None)  # a traced failure says more
         first = group[0]
         message = translate("lsp.diagnostic.failed", locale, test=short_test_name(first.nodeid),
                             error=failure_text(first))

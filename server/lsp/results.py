@@ -52,7 +52,7 @@ class FailureSite:
 
     nodeid: str
     path: str
-    line: int  # 1-based
+    line: int  # 1-based; 0 means "at the test's def line, wherever it is now"
     outcome: TestOutcome
     trace: TraceIndex | None
 
@@ -63,6 +63,10 @@ def sha256_of_file(path: str) -> str | None:
             return hashlib.sha256(f.read()).hexdigest()
     except OSError:
         return None
+
+
+def _inside(path: str | None, root: str) -> bool:
+    return bool(path) and os.path.normpath(path).startswith(os.path.normpath(root) + os.sep)
 
 
 def test_file_of(root: str, nodeid: str) -> str:
@@ -206,12 +210,15 @@ class ResultStore:
                 failure = index.trace.failure if index else None
                 if failure is not None and failure.file and failure.line:
                     path, line = failure.file, failure.line
-                elif outcome.crash_path and outcome.crash_line:
+                elif outcome.crash_line and _inside(outcome.crash_path, run.root):
+                    # A crash location outside the project (a tracer frame that hit the
+                    # recursion limit, a library) is no place for the user to look.
                     path, line = outcome.crash_path, outcome.crash_line
                 else:
-                    # No location at all (a collection error, a crash before the test
-                    # ran): pin it on the test file's first line so it is still seen.
-                    path, line = test_file, 1
+                    # No project location (a collection error, a crash outside the
+                    # project): line 0 asks for the test's `def` line, found in the
+                    # current text when diagnostics are built.
+                    path, line = test_file, 0
                 sites.append(FailureSite(outcome.nodeid, path, line, outcome, index))
         return sites
 

@@ -74,7 +74,7 @@ class TracefixServer(LanguageServer):
 
     def show_problem(self, problem: OptionProblem) -> None:
         expected = translate(f"lsp.options.expected.{problem.expected}", self.locale)
-        message = translate("lsp.options.invalid", self.locale, key=problem.key,
+        message = translate("lsp.options.invalid", self.locale, option=problem.key,
                             value=repr(problem.value), expected=expected)
         log.warning("%s", message)
         self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, message))

@@ -50,7 +50,8 @@ def inlay_label(steps: Sequence[Step], hits: int) -> str | None:
         if name == EXCEPTION_KEY:
             values = [_exception_type(value) for value in values]
         first, last = shorten(values[0], VALUE_WIDTH), shorten(values[-1], VALUE_WIDTH)
-        shown = first if first == last else f"{first} → {last}"
+        # "4 → 4" still says the value moved in between; one value means it never did.
+        shown = first if len(set(values)) == 1 else f"{first} → {last}"
         prefix = _SPECIAL_PREFIX.get(name)
         parts.append(f"{prefix}{shown}" if prefix else f"{name}={shown}")
     if not parts:

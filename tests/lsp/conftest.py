@@ -1,0 +1,65 @@
+"""A pytest-lsp client driving the real `tracefix serve` over stdio, and QuixBugs projects.
+
+Each test gets its own server process and a scratch project made from a QuixBugs task:
+`buggy.py` copied to `NAME.py` beside `test_NAME.py`. The server's cache (reports,
+traces, sandboxes) goes to a temporary folder, never to the home folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+QUIXBUGS = Path("/work/shared/benchmarks/quixbugs")
+TRACEFIX = Path(sys.executable).with_name("tracefix")
+CACHE = tempfile.mkdtemp(prefix="tracefix-lsp-tests-")
+SERVER_ENV = {**os.environ, "XDG_CACHE_HOME": CACHE, "QUIXBUGS_TEST_TIMEOUT": "5",
+              "TRACEFIX_LOG_LEVEL": "INFO"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "quixbugs" in item.fixturenames and not QUIXBUGS.is_dir():
+            item.add_marker(pytest.mark.skip(reason=f"QuixBugs tasks not found at {QUIXBUGS}"))
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[str(TRACEFIX), "serve"],
+                                              server_env=SERVER_ENV))
+async def client(lsp_client: LanguageClient):
+    lsp_client.inlay_hint_refreshes = 0
+
+    @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
+    def inlay_hint_refresh(params: None) -> None:
+        lsp_client.inlay_hint_refreshes += 1
+
+    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def code_lens_refresh(params: None) -> None:
+        return None
+
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.fixture
+def quixbugs(tmp_path):
+    """Return a function that makes a scratch project from a QuixBugs task."""
+
+    def make(name: str, *, edit=None) -> Path:
+        project = tmp_path / name
+        project.mkdir()
+        source = (QUIXBUGS / name / "buggy.py").read_text(encoding="utf-8")
+        if edit is not None:
+            source = edit(source)
+        (project / f"{name}.py").write_text(source, encoding="utf-8")
+        shutil.copy(QUIXBUGS / name / f"test_{name}.py", project)
+        return project
+
+    return make
