@@ -78,7 +78,7 @@ def lsp_diagnostics(
 
     diagnostics = []
     for current, group in sorted(by_line.items()):
-        group.sort(key=lambda site: site.trace is None)  # a traced failure says more
+        group.sort(key=lambda site: site.trace is None)  # a traced failure has more detail
         first = group[0]
         message = translate("lsp.diagnostic.failed", locale, test=short_test_name(first.nodeid),
                             error=failure_text(first))
@@ -135,7 +135,7 @@ def uri_of(path: str) -> str:
 
 
 def lsp_inlay_hints(
-    shown: ShownTrace, *, path: str, lines: Sequence[str], first: int, last: int,
+    shown_trace: ShownTrace, *, path: str, lines: Sequence[str], first: int, last: int,
     store: ResultStore, counter: UnitCounter, tooltip: bool, locale: str,
     cache: dict[int, types.InlayHint | None],
 ) -> list[types.InlayHint]:
@@ -143,10 +143,10 @@ def lsp_inlay_hints(
 
     With `tooltip` False the history is left for `inlayHint/resolve`, which keeps a
     request for a whole large file cheap. `cache` maps a document line to its hint (or
-    None) and must be emptied whenever the trace, the line map or the locale changes;
-    it makes repeated requests cost a dictionary lookup per line.
+    None), so a repeated request costs one dictionary lookup per line. The caller must
+    empty it whenever the trace, the line map or the locale changes.
     """
-    file_index = shown.index.file(path)
+    file_index = shown_trace.index.file(path)
     if file_index is None:
         return []
     hints = []
@@ -154,14 +154,14 @@ def lsp_inlay_hints(
         if current in cache:
             hint = cache[current]
         else:
-            hint = cache[current] = _inlay_hint(shown, file_index.lines, path, lines, current,
+            hint = cache[current] = _inlay_hint(shown_trace, file_index.lines, path, lines, current,
                                                 store, counter, tooltip, locale)
         if hint is not None:
             hints.append(hint)
     return hints
 
 
-def _inlay_hint(shown: ShownTrace, histories: dict[int, LineHistory], path: str,
+def _inlay_hint(shown_trace: ShownTrace, histories: dict[int, LineHistory], path: str,
                 lines: Sequence[str], current: int, store: ResultStore, counter: UnitCounter,
                 tooltip: bool, locale: str) -> types.InlayHint | None:
     traced = store.traced_line(path, current)
@@ -169,36 +169,36 @@ def _inlay_hint(shown: ShownTrace, histories: dict[int, LineHistory], path: str,
     if history is None or history.label is None:
         return None
     label = history.label
-    if not shown.index.trace.reliable:
+    if not shown_trace.index.trace.reliable:
         label = UNRELIABLE_MARK + shorten(label, len(label) - len(UNRELIABLE_MARK))
     hint = types.InlayHint(
         position=types.Position(current, client_units(lines[current], counter)),
         label=label,
         padding_left=True,
-        data={"path": path, "line": history.line, "nodeid": shown.nodeid},
+        data={"path": path, "line": history.line, "nodeid": shown_trace.nodeid},
     )
     if tooltip:
-        hint.tooltip = lsp_markdown(history_text(shown, history, path, locale))
+        hint.tooltip = lsp_markdown(history_text(shown_trace, history, path, locale))
     return hint
 
 
-def history_text(shown: ShownTrace, history: LineHistory, path: str, locale: str) -> str:
+def history_text(shown_trace: ShownTrace, history: LineHistory, path: str, locale: str) -> str:
     """Return (and cache) the markdown history of one traced line in `locale`."""
     cached = history.markdown.get(locale)
     if cached is None:
         cached = history_markdown(
             path_name=os.path.basename(path), line=history.line, steps=history.steps,
             hits=history.hits, omitted=history.omitted, omitted_between=history.omitted_between,
-            frames=shown.index.frames, warnings=trace_warnings(shown, locale), locale=locale,
+            frames=shown_trace.index.frames, warnings=trace_warnings(shown_trace, locale), locale=locale,
         )
         history.markdown[locale] = cached
     return cached
 
 
-def trace_warnings(shown: ShownTrace, locale: str) -> list[str]:
+def trace_warnings(shown_trace: ShownTrace, locale: str) -> list[str]:
     """Return the caveats a reader must see next to the values of this trace."""
-    trace = shown.index.trace
-    warnings = [translate("lsp.history.test", locale, test=shown.nodeid)]
+    trace = shown_trace.index.trace
+    warnings = [translate("lsp.history.test", locale, test=shown_trace.nodeid)]
     if not trace.reliable:
         warnings.append(translate("lsp.history.unreliable", locale, notes="; ".join(trace.notes)))
     if trace.budget is not None:
@@ -215,7 +215,7 @@ def lsp_code_lenses(failing: Sequence[tuple[str, str]], *, uri: str, lines: Sequ
                     counter: UnitCounter, locale: str) -> list[types.CodeLens]:
     """Return "Explain failure" and "Re-run traced" above each failing test's `def`.
 
-    `failing` holds (nodeid, outcome) pairs; parametrized cases of one function share
+    `failing` contains (nodeid, outcome) pairs; parametrized cases of one function share
     its `def` line, so only the first failing case of each function gets lenses.
     """
     lenses = []

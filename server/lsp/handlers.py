@@ -74,14 +74,14 @@ def register(server: TracefixServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
     def inlay_hint(ls: TracefixServer, params: types.InlayHintParams) -> list[types.InlayHint]:
         path = ls.path_of(params.text_document.uri)
-        shown = ls.store.visible_trace(path)
+        shown_trace = ls.store.visible_trace(path)
         line_map = ls.store.line_maps.get(path)
-        if shown is None or line_map is None:
+        if shown_trace is None or line_map is None:
             return []
         tooltip = not ls.client_supports("text_document.inlay_hint.resolve_support")
-        cache = ls.hint_cache(path, (shown.index.serial, line_map.generation, ls.locale, tooltip))
+        cache = ls.hint_cache(path, (shown_trace.index.serial, line_map.generation, ls.locale, tooltip))
         return convert.lsp_inlay_hints(
-            shown, path=path, lines=line_map.current_lines, first=params.range.start.line,
+            shown_trace, path=path, lines=line_map.current_lines, first=params.range.start.line,
             last=params.range.end.line, store=ls.store, counter=ls.counter,
             tooltip=tooltip, locale=ls.locale, cache=cache,
         )
@@ -89,11 +89,11 @@ def register(server: TracefixServer) -> None:
     @server.feature(types.INLAY_HINT_RESOLVE)
     def inlay_hint_resolve(ls: TracefixServer, hint: types.InlayHint) -> types.InlayHint:
         data = hint.data if isinstance(hint.data, dict) else {}
-        shown = ls.store.visible_trace(data.get("path", ""))
-        history = shown.index.line(data["path"], data.get("line", 0)) if shown else None
-        if history is not None and shown.nodeid == data.get("nodeid"):
+        shown_trace = ls.store.visible_trace(data.get("path", ""))
+        history = shown_trace.index.line(data["path"], data.get("line", 0)) if shown_trace else None
+        if history is not None and shown_trace.nodeid == data.get("nodeid"):
             hint.tooltip = convert.lsp_markdown(
-                convert.history_text(shown, history, data["path"], ls.locale))
+                convert.history_text(shown_trace, history, data["path"], ls.locale))
         return hint
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -103,10 +103,10 @@ def register(server: TracefixServer) -> None:
         line_map = ls.store.line_maps.get(path)
         if found is None:
             return None
-        shown, history = found
+        shown_trace, history = found
         lines = line_map.current_lines if line_map else ls.document_lines(path)
         return types.Hover(
-            contents=convert.lsp_markdown(convert.history_text(shown, history, path, ls.locale)),
+            contents=convert.lsp_markdown(convert.history_text(shown_trace, history, path, ls.locale)),
             range=convert.lsp_line_range(lines, params.position.line, ls.counter),
         )
 
@@ -130,8 +130,8 @@ def register(server: TracefixServer) -> None:
         ours = [d for d in params.context.diagnostics if d.source == convert.SOURCE]
         nodeids = [d.data["nodeid"] for d in ours if isinstance(d.data, dict) and "nodeid" in d.data]
         if not nodeids:
-            shown = ls.store.history_at(path, params.range.start.line)
-            nodeids = [shown[0].nodeid] if shown else []
+            shown_trace = ls.store.history_at(path, params.range.start.line)
+            nodeids = [shown_trace[0].nodeid] if shown_trace else []
         actions = [
             types.CodeAction(
                 title=explain.explain_title(ls, nodeid), kind=EXPLAIN_KIND, diagnostics=ours or None,
@@ -197,9 +197,9 @@ def _has_results(ls: TracefixServer, path: str) -> bool:
 
 
 def _first_failing(ls: TracefixServer, path: str) -> str | None:
-    shown = ls.store.visible_trace(path)
-    if shown is not None:
-        return shown.nodeid
+    shown_trace = ls.store.visible_trace(path)
+    if shown_trace is not None:
+        return shown_trace.nodeid
     for site in ls.store.failure_sites():
         if site.path == path or ls.test_file_for(path, site.nodeid) == path:
             return site.nodeid

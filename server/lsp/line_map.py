@@ -2,10 +2,10 @@
 
 A trace describes the file as it was when the test ran. After edits, a hint must move
 with its line or disappear, and never sit on a wrong line. The map follows every
-content change: lines above a change keep their number, lines below shift by the
-number of lines inserted or deleted, and a line inside the changed range survives only
-where it keeps its place at either end of the range (pressing Enter at the end or the
-start of a line). As a final guard, a traced line is shown only while the document's
+content change. Lines above a change keep their number, and lines below shift by the
+number of lines inserted or deleted. A line inside the changed range survives only
+where it keeps its place at either end of the range, as when Enter is pressed at the
+end or the start of a line. As a final guard, a traced line is shown only while the document's
 line has exactly the text that was traced, so typing into a line hides its hints and
 undoing the typing shows them again.
 """

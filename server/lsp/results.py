@@ -21,7 +21,7 @@ from .trace_index import LineHistory, TraceIndex
 
 @dataclass
 class TestRun:
-    """What one background run of one test file produced."""
+    """The result of one background run of one test file."""
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -39,7 +39,7 @@ class TestRun:
 
 @dataclass(frozen=True)
 class ShownTrace:
-    """The trace whose values are shown in one file, and that file's text when traced."""
+    """The trace whose values are shown_trace in one file, and that file's text when traced."""
 
     nodeid: str
     index: TraceIndex
@@ -48,7 +48,7 @@ class ShownTrace:
 
 @dataclass(frozen=True)
 class FailureSite:
-    """Where one failing test failed, in trace line numbers."""
+    """The location of one test's failure, in trace line numbers."""
 
     nodeid: str
     path: str
@@ -115,10 +115,10 @@ class ResultStore:
 
     def mark_saved(self, path: str) -> bool:
         """Compare the saved file with its trace; return True when its hints were dropped."""
-        shown = self.shown_trace(path)
-        if shown is None:
+        shown_trace = self.shown_trace(path)
+        if shown_trace is None:
             return False
-        file_index = shown.index.file(path)
+        file_index = shown_trace.index.file(path)
         if file_index is not None and sha256_of_file(path) != file_index.sha256:
             self.stale.add(path)
             return True
@@ -127,7 +127,7 @@ class ResultStore:
     # -- queries ---------------------------------------------------------------------
 
     def shown_trace(self, path: str) -> ShownTrace | None:
-        """Return the trace whose values are shown in `path`, or None.
+        """Return the trace whose values are shown_trace in `path`, or None.
 
         The most recent run that traced `path` wins; within a run the test chosen by
         "Re-run traced" comes first, then failing tests in collection order.
@@ -156,31 +156,31 @@ class ResultStore:
         """Create, keep or drop the line map of `path` after a run or an open/close.
 
         `document_text` is the open document's text, or None when it is not open. A map
-        is rebuilt only when the shown trace's text changed, so edits made since the
+        is rebuilt only when the shown_trace trace's text changed, so edits made since the
         map was built stay tracked.
         """
-        shown = self.shown_trace(path)
-        if document_text is None or shown is None:
+        shown_trace = self.shown_trace(path)
+        if document_text is None or shown_trace is None:
             self.line_maps.pop(path, None)
             return
         current = self.line_maps.get(path)
-        if current is None or current.traced_text is not shown.traced_text:
-            self.line_maps[path] = LineMap(shown.traced_text, document_text)
+        if current is None or current.traced_text is not shown_trace.traced_text:
+            self.line_maps[path] = LineMap(shown_trace.traced_text, document_text)
 
     def visible_trace(self, path: str) -> ShownTrace | None:
-        """Return the shown trace of `path` unless its saved content no longer matches."""
+        """Return the shown_trace trace of `path` unless its saved content no longer matches."""
         return None if path in self.stale else self.shown_trace(path)
 
     def history_at(self, path: str, current_line: int) -> tuple[ShownTrace, LineHistory] | None:
-        """Return the traced history shown at 0-based `current_line` of `path`, if any."""
-        shown = self.visible_trace(path)
-        if shown is None:
+        """Return the traced history shown_trace at 0-based `current_line` of `path`, if any."""
+        shown_trace = self.visible_trace(path)
+        if shown_trace is None:
             return None
         traced_line = self.traced_line(path, current_line)
         if traced_line is None:
             return None
-        history = shown.index.line(path, traced_line + 1)
-        return (shown, history) if history else None
+        history = shown_trace.index.line(path, traced_line + 1)
+        return (shown_trace, history) if history else None
 
     def traced_line(self, path: str, current_line: int) -> int | None:
         """Return the 0-based traced line now at `current_line`; identity if not open."""
@@ -216,7 +216,7 @@ class ResultStore:
                     path, line = outcome.crash_path, outcome.crash_line
                 else:
                     # No project location (a collection error, a crash outside the
-                    # project): line 0 asks for the test's `def` line, found in the
+                    # project): line 0 stands for the test's `def` line, found in the
                     # current text when diagnostics are built.
                     path, line = test_file, 0
                 sites.append(FailureSite(outcome.nodeid, path, line, outcome, index))

@@ -8,9 +8,9 @@ The rule is a cheap heuristic, chosen so that a save never waits for an import g
   `from mod import ...`, `from pkg.mod import ...` or `from pkg import mod`.
 
 NOTE: the heuristic misses tests that reach the module only through another module
-(a test of `app` when `app` imports `mod`) and may select a test that imports a
-different module of the same last name; running the file's own tests by command
-still works in both cases.
+(a test of `app` when `app` imports `mod`) and names on a continuation line of a
+parenthesized import, and it may select a test that imports a different module of the
+same last name. Running a test file's own tests by command works in every case.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The tracefix language server: pygls 2 over stdio, standard LSP methods only.
 
 `main()` is what `tracefix serve` and `python -m tracefix.server.lsp` start. This module
-holds the server's state (options, locale, results, cached fixes) and the actions that
+contains the server's state (options, locale, results, cached fixes) and the actions that
 talk back to the client: publishing diagnostics, asking for an inlay hint refresh,
 scheduling background test runs. The per-method handlers are in `handlers.py`; the
 conversions to LSP types in `convert.py`.

@@ -50,10 +50,10 @@ def inlay_label(steps: Sequence[Step], hits: int) -> str | None:
         if name == EXCEPTION_KEY:
             values = [_exception_type(value) for value in values]
         first, last = shorten(values[0], VALUE_WIDTH), shorten(values[-1], VALUE_WIDTH)
-        # "4 → 4" still says the value moved in between; one value means it never did.
-        shown = first if len(set(values)) == 1 else f"{first} → {last}"
+        # "4 → 4" still shows that the value moved in between; one value means it never did.
+        change = first if len(set(values)) == 1 else f"{first} → {last}"
         prefix = _SPECIAL_PREFIX.get(name)
-        parts.append(f"{prefix}{shown}" if prefix else f"{name}={shown}")
+        parts.append(f"{prefix}{change}" if prefix else f"{name}={change}")
     if not parts:
         return None
 
@@ -88,7 +88,7 @@ def history_markdown(
     """Return the per-execution history of one line as a markdown table.
 
     Rows are the kept executions in order; where loop compression dropped executions,
-    one row says how many, placed between the steps that bracket the gap.
+    one row gives their count, placed between the steps that bracket the gap.
     """
     header = translate("lsp.history.header", locale, file=path_name, line=line, hits=hits)
     if omitted:
@@ -107,7 +107,8 @@ def history_markdown(
     if not names:
         columns.append(translate("lsp.history.values", locale))
     out.append("| " + " | ".join(_cell_header(c) for c in columns) + " |")
-    out.append("|" + "---:|" * (2 if show_depth else 1) + "---|" * (len(columns) - (2 if show_depth else 1)))
+    numeric = 2 if show_depth else 1  # step (and depth) columns are right-aligned
+    out.append("|" + "---:|" * numeric + "---|" * (len(columns) - numeric))
 
     gap_after = omitted_between[0] if (omitted and omitted_between) else None
     gap_written = False
@@ -125,7 +126,7 @@ def history_markdown(
             row.append("")
         out.append("| " + " | ".join(row) + " |")
     if omitted and not gap_written:
-        # Without a bracketing pair the gap's place is unknown; say so at the end.
+        # Without a bracketing pair the gap's place is unknown, so the row goes at the end.
         out.append(_gap_row(len(columns), omitted, locale))
     return "\n".join(out)
 

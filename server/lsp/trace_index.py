@@ -2,7 +2,7 @@
 
 Hover and inlay-hint requests arrive on every scroll and cursor move, so they must not
 walk the trace's steps. This index groups the kept steps by (file, line) and computes
-each line's inlay label up front; the markdown history is built on first use and
+each line's inlay label up front. The markdown history is built on first use and
 cached, because most lines are never hovered. Line numbers here are the trace's:
 1-based and relative to the file as it was when traced.
 """

@@ -61,7 +61,7 @@ async def run_tests(client: LanguageClient, path: Path) -> dict:
     return result
 
 
-async def wait_for(condition, timeout: float = 60.0, what: str = "condition"):
+async def wait_for(condition, timeout: float = 60.0, description: str = "condition"):
     """Poll `condition()` until it returns a true value; return that value."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -69,7 +69,7 @@ async def wait_for(condition, timeout: float = 60.0, what: str = "condition"):
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {description}")
         await asyncio.sleep(0.1)
 
 

@@ -57,7 +57,7 @@ async def test_run_on_open_publishes_diagnostics(client: LanguageClient, quixbug
     open_file(client, test_file)
 
     diagnostics = await wait_for(lambda: client.diagnostics.get(test_file.as_uri()),
-                                 what="diagnostics after didOpen")
+                                 description="diagnostics after didOpen")
     assert diagnostics[0].range.start.line == line_of(test_file, "assert result == expected")
 
 
@@ -101,7 +101,7 @@ async def test_japanese_locale_messages(client: LanguageClient, quixbugs):
 async def test_invalid_options_are_shown_and_defaulted(client: LanguageClient, tmp_path):
     await start(client, tmp_path, options={"runOnSave": "often", "testTimeout": -3})
 
-    await wait_for(lambda: len(client.messages) >= 2, what="two warnings")
+    await wait_for(lambda: len(client.messages) >= 2, description="two warnings")
 
     texts = [m.message for m in client.messages]
     assert any("runOnSave='often'" in text and "true or false" in text for text in texts)
@@ -110,5 +110,5 @@ async def test_invalid_options_are_shown_and_defaulted(client: LanguageClient, t
 
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"tracefix": {"trace": {"k": "three"}}}))
-    await wait_for(lambda: len(client.messages) >= 3, what="a warning after didChangeConfiguration")
+    await wait_for(lambda: len(client.messages) >= 3, description="a warning after didChangeConfiguration")
     assert "trace.k='three'" in client.messages[-1].message

@@ -47,7 +47,7 @@ def test_history_table_marks_omitted_between_steps():
     )
     rows = [row for row in text.splitlines() if row.startswith("| ")]
     assert rows[0] == "| step | i |"
-    assert rows[4].startswith("| … | *94 executions omitted*")
+    assert rows[4].startswith("| … | *executions omitted: 94*")
     assert rows[3] == "| 3 | `3` |"
     assert rows[5] == "| 98 | `98` |"
     assert "94" in text.splitlines()[0]
