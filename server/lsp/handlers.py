@@ -13,7 +13,6 @@ from lsprotocol import types
 
 from . import convert, explain
 from .positions import index_from_client_units
-from .selection import is_test_file, select_test_files
 from .server import TracefixServer
 
 log = logging.getLogger(__name__)
@@ -39,8 +38,8 @@ def register(server: TracefixServer) -> None:
         ls.store.sync_line_map(path, params.text_document.text)
         if path in ls.published:
             ls.publish_diagnostics([path])
-        if ls.options.run_on_open and not _has_results(ls, path):
-            ls.schedule_file(path, "open")
+        if ls.options.run_on_open:
+            ls.schedule_file_soon(path, "open", only_new=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TracefixServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -65,7 +64,7 @@ def register(server: TracefixServer) -> None:
             log.info("%s no longer matches its trace; its values are hidden until the next run", path)
             ls.refresh_client_views()
         if ls.options.run_on_save:
-            ls.schedule_file(path, "save")
+            ls.schedule_file_soon(path, "save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TracefixServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -132,7 +131,7 @@ def register(server: TracefixServer) -> None:
         if not nodeids:
             shown_trace = ls.store.history_at(path, params.range.start.line)
             nodeids = [shown_trace[0].nodeid] if shown_trace else []
-        actions = [
+        explain_actions = [
             types.CodeAction(
                 title=explain.explain_title(ls, nodeid), kind=EXPLAIN_KIND, diagnostics=ours or None,
                 command=types.Command(explain.explain_title(ls, nodeid), "tracefix.explainFailure",
@@ -140,12 +139,18 @@ def register(server: TracefixServer) -> None:
             )
             for nodeid in dict.fromkeys(nodeids)
         ]
-        return actions + explain.quick_fixes(ls, path, ours)
+        actions = explain_actions + explain.quick_fixes(ls, path, ours)
+        if params.context.only:
+            # The client asked for some kinds only (e.g. source actions on save).
+            actions = [a for a in actions
+                       if any(a.kind == k or a.kind.startswith(k + ".") for k in params.context.only)]
+        return actions
 
     @server.command("tracefix.runTests")
     async def run_tests(ls: TracefixServer, *args):
         path = ls.path_of(_argument(args, 0, "uri"))
-        results = await asyncio.gather(*ls.schedule_file(path, "command"), return_exceptions=True)
+        futures = await ls.schedule_file(path, "command")
+        results = await asyncio.gather(*futures, return_exceptions=True)
         runs = [r for r in results if not isinstance(r, BaseException)]
         return {
             "testFiles": [run.test_file for run in runs],
@@ -187,13 +192,6 @@ def _position(lines: list[str], position: types.Position, ls: TracefixServer) ->
     if position.line >= len(lines):
         return position.line, 0
     return position.line, index_from_client_units(lines[position.line], position.character, ls.counter)
-
-
-def _has_results(ls: TracefixServer, path: str) -> bool:
-    """Tell whether every test file selected for `path` already ran or is running."""
-    root = ls.root_for(path)
-    test_files = [path] if is_test_file(path) else select_test_files(root, path)
-    return all(t in ls.store.runs or ls.scheduler.busy(t) for t in test_files)
 
 
 def _first_failing(ls: TracefixServer, path: str) -> str | None:

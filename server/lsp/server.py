@@ -57,6 +57,9 @@ class TracefixServer(LanguageServer):
         self.locale = "en"
         self.store = ResultStore()
         self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="tracefix-job")
+        # Test selection reads files; it gets its own thread so that it never waits
+        # behind a long test run, and never blocks the event loop.
+        self.selector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracefix-select")
         self.scheduler = JobScheduler(self.executor)
         self.fixes: dict[str, CachedFixes] = {}  # path → fixes for its open document
         self.explanations: dict[str, object] = {}  # nodeid → engine Explanation
@@ -147,13 +150,26 @@ class TracefixServer(LanguageServer):
 
     # -- background runs ---------------------------------------------------------------
 
-    def schedule_file(self, path: str, reason: str) -> list[asyncio.Future]:
-        """Run the tests selected for `path` in the background; return one future per test file."""
+    async def schedule_file(self, path: str, reason: str, *, only_new: bool = False) -> list[asyncio.Future]:
+        """Run the tests selected for `path` in the background; return one future per test file.
+
+        With `only_new`, test files that already have results or a run under way are
+        left alone (opening a file again must not rerun its tests).
+        """
         root = self.root_for(path)
-        test_files = select_test_files(root, path)
+        loop = asyncio.get_running_loop()
+        test_files = await loop.run_in_executor(self.selector, select_test_files, root, path)
         if not test_files:
             log.info("%s: no test file imports %s; nothing to run", reason, path)
+        if only_new:
+            test_files = [t for t in test_files
+                          if t not in self.store.runs and not self.scheduler.busy(t)]
         return [self.schedule_test_file(root, test_file, reason) for test_file in test_files]
+
+    def schedule_file_soon(self, path: str, reason: str, *, only_new: bool = False) -> None:
+        """Start `schedule_file` from a notification handler, which cannot await it."""
+        task = asyncio.ensure_future(self.schedule_file(path, reason, only_new=only_new))
+        task.add_done_callback(_log_failure)
 
     def schedule_test_file(self, root: str, test_file: str, reason: str) -> asyncio.Future:
         log.info("%s: scheduling a run of %s", reason, test_file)
@@ -224,6 +240,7 @@ class TracefixServer(LanguageServer):
 
     def shutdown_workers(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.selector.shutdown(wait=False, cancel_futures=True)
 
 
 def convert_lines(text: str) -> list[str]:
