@@ -69,72 +69,57 @@ def pytest_passes(project: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.asyncio
-async def test_explain_shows_report_with_progress(client: LanguageClient, quixbugs):
+async def test_explain_report_progress_and_fixes(client: LanguageClient, quixbugs):
     project, module, test_file, result = await explain(client, quixbugs)
 
+    # The report: outside the workspace, shown in the editor, holding the diagnosis.
     report = Path(result["report"])
     assert client.shown_documents[-1].uri == report.as_uri()
     assert not report.is_relative_to(project)
     text = report.read_text(encoding="utf-8")
     assert text.startswith(f"# Why {CASE1} fails")
-    assert result["summary"] and result["summary"].split("`")[0] in text
+    assert result["summary"]
+    assert result["summary"].split("`")[0] in text
     assert "## Verified fixes" in text
 
+    # Progress: begin, at least one report, end, on a token the server created.
     (reports,) = [r for token, r in client.progress_reports.items() if "explain" in str(token)]
     assert reports[0].kind == "begin"
     assert any(r.kind == "report" for r in reports)
     assert reports[-1].kind == "end"
 
+    # From the failing assertion in the test file: explain again, and the module's fix.
+    assert_line = line_of(test_file, "assert result == expected")
+    actions = await code_actions(client, test_file, assert_line)
+    assert actions[0].title == "Explain failure of test_max_sublist_sum[case1]"
+    assert actions[0].command.command == "tracefix.explainFailure"
+    from_test_file = [a for a in actions if a.kind == "quickfix"]
+    assert from_test_file
+    assert from_test_file[0].edit.document_changes[0].text_document.uri == module.as_uri()
 
-@pytest.mark.asyncio
-async def test_verified_quick_fix_makes_tests_pass(client: LanguageClient, quixbugs):
-    project, module, test_file, result = await explain(client, quixbugs)
-    assert result["fixes"], result
-
+    # In the module: verified fixes, best first, for document version 1.
     line = line_of(module, "max_ending_here = max_ending_here + x")
     fixes = [a for a in await code_actions(client, module, line) if a.kind == "quickfix"]
-
     assert fixes
     best = fixes[0]
     assert best.is_preferred
     assert not any(a.is_preferred for a in fixes[1:])
-    assert "passes" in best.title
     passed, total = best.title.rsplit("passes ", 1)[1].split(" ")[0].split("/")
     assert passed == total
     (change,) = best.edit.document_changes
     assert change.text_document.uri == module.as_uri()
     assert change.text_document.version == 1
 
+    # Applied as a client applies it, the fix makes the project's tests pass.
     apply_workspace_edit(best.edit)
     run = pytest_passes(project)
     assert run.returncode == 0, run.stdout[-2000:]
 
-
-@pytest.mark.asyncio
-async def test_quick_fix_offered_from_test_file_diagnostic(client: LanguageClient, quixbugs):
-    project, module, test_file, result = await explain(client, quixbugs)
-
-    line = line_of(test_file, "assert result == expected")
-    actions = await code_actions(client, test_file, line)
-
-    titles = [a.title for a in actions]
-    assert titles[0] == "Explain failure of test_max_sublist_sum[case1]"
-    assert actions[0].command.command == "tracefix.explainFailure"
-    fixes = [a for a in actions if a.kind == "quickfix"]
-    assert fixes and fixes[0].edit.document_changes[0].text_document.uri == module.as_uri()
-
-
-@pytest.mark.asyncio
-async def test_stale_version_gets_no_quick_fix(client: LanguageClient, quixbugs):
-    project, module, test_file, result = await explain(client, quixbugs)
-    line = line_of(module, "max_ending_here = max_ending_here + x")
-    assert [a for a in await code_actions(client, module, line) if a.kind == "quickfix"]
-
+    # Once the buffer changes (version 2), the version-1 fixes are no longer offered.
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         types.VersionedTextDocumentIdentifier(module.as_uri(), 2),
         [types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(0, 0), types.Position(0, 0)), text="# edited\n")]))
-
     actions = await code_actions(client, module, line + 1)
     assert [a for a in actions if a.kind == "quickfix"] == []
 

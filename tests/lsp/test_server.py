@@ -45,7 +45,6 @@ async def test_diagnostic_on_raising_line(client: LanguageClient, quixbugs):
     diagnostics = client.diagnostics[source.as_uri()]
     assert [d.range.start.line for d in diagnostics] == [line_of(source, "return gcd(a % b, b)")]
     assert "RecursionError" in diagnostics[0].message
-    assert "more tests fail on this line" in diagnostics[0].message
 
 
 @pytest.mark.asyncio
