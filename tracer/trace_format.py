@@ -23,6 +23,8 @@ FORMAT_VERSION = 1
 # Names of the special entries that the inline rendering shows beside ordinary locals.
 RETURN_KEY = "__return__"
 EXCEPTION_KEY = "__exception__"
+# A generator or coroutine suspended on this line, handing out this value.
+YIELD_KEY = "__yield__"
 
 
 class TraceFormatError(ValueError):

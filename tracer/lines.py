@@ -1,0 +1,107 @@
+"""Find, per line of a code object, which locals executing that line can change.
+
+Reading every local at every line event is what makes naive tracers slow (on 3.11
+the frame's locals dict is rebuilt on each `f_locals` read). So each code object is
+disassembled once, and a line event only reads the names its line can change:
+
+- names the line binds or unbinds (`STORE_FAST`, `DELETE_FAST`, `STORE_DEREF`, ...);
+- names the line loads when it also contains an operation that can mutate an object
+  in place: a call (`lst.append(x)`, `heappush(heap, x)`), a subscript or attribute
+  store or delete (`a[i] = x`, `obj.f = 1`), or an in-place operator (`lst += [x]`).
+  These are marked "deep": the object may be the same one with new contents, so the
+  recorder compares its rendering, not only its identity.
+
+NOTE: a local changed through an alias that the line does not mention (`b = a` on one
+line, `a.append(1)` on another changes `b` too) is not reported on the mutating line.
+"""
+
+from __future__ import annotations
+
+import dis
+import sys
+from types import CodeType
+
+Candidates = tuple[tuple[str, bool], ...]  # (local name, deep) in bytecode order
+
+_STORE_OPS = frozenset({
+    "STORE_FAST", "DELETE_FAST", "STORE_DEREF", "DELETE_DEREF", "LOAD_FAST_AND_CLEAR",
+})
+_LOAD_OPS = frozenset({
+    "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_DEREF", "LOAD_CLASSDEREF", "LOAD_CLOSURE",
+})
+_MUTATING_OPS = frozenset({
+    # calls: 3.10 names, 3.11 names, 3.12+ names
+    "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_FUNCTION_EX", "CALL_METHOD",
+    "PRECALL", "CALL", "CALL_KW", "CALL_INTRINSIC_1",
+    "STORE_SUBSCR", "DELETE_SUBSCR", "STORE_SLICE", "DELETE_SLICE",
+    "STORE_ATTR", "DELETE_ATTR", "BEFORE_WITH", "SETUP_WITH",
+})
+# BINARY_OP arguments of the in-place operators (`+=` ... `^=`), NB_INPLACE_* in
+# CPython 3.11+ (Include/internal/pycore_opcode_utils.h): 13 through 25.
+_INPLACE_BINARY_ARGS = range(13, 26)
+
+CO_OPTIMIZED = 0x0001
+CO_GENERATOR_LIKE = 0x0020 | 0x0080 | 0x0200  # generator, coroutine, async generator
+
+
+def _line_of(instruction: dis.Instruction, current: int | None) -> int | None:
+    if sys.version_info >= (3, 11):
+        positions = instruction.positions
+        if positions is not None and positions.lineno is not None:
+            return positions.lineno
+        return current
+    if instruction.starts_line is not None:
+        return instruction.starts_line
+    return current
+
+
+def line_candidates(code: CodeType) -> dict[int, Candidates]:
+    """Map each line of `code` to the locals its execution can change.
+
+    Lines that can change no local are left out, so the recorder skips reading the
+    frame's locals after them.
+    """
+    stored: dict[int, list[str]] = {}
+    loaded: dict[int, list[str]] = {}
+    mutating: set[int] = set()
+    inplace: set[int] = set()
+    line: int | None = None
+
+    for instruction in dis.get_instructions(code):
+        line = _line_of(instruction, line)
+        if line is None:
+            continue
+        name = instruction.opname
+        if name in _STORE_OPS:
+            stored.setdefault(line, []).append(instruction.argval)
+        elif name in _LOAD_OPS:
+            loaded.setdefault(line, []).append(instruction.argval)
+        elif name in ("STORE_FAST_STORE_FAST", "STORE_FAST_LOAD_FAST", "LOAD_FAST_LOAD_FAST"):
+            # 3.13 superinstructions carry two names: (first, second).
+            first, second = instruction.argval
+            first_list = loaded if name.startswith("LOAD") else stored
+            second_list = stored if name == "STORE_FAST_STORE_FAST" else loaded
+            first_list.setdefault(line, []).append(first)
+            second_list.setdefault(line, []).append(second)
+        elif name in _MUTATING_OPS:
+            mutating.add(line)
+        elif name == "BINARY_OP" and instruction.arg in _INPLACE_BINARY_ARGS:
+            inplace.add(line)
+        elif name.startswith("INPLACE_"):  # 3.10
+            inplace.add(line)
+
+    result: dict[int, Candidates] = {}
+    for line in sorted(set(stored) | (set(loaded) & mutating)):
+        deep_names = set(loaded.get(line, ())) if line in mutating else set()
+        if line in inplace:
+            deep_names.update(stored.get(line, ()))
+        ordered = dict.fromkeys(stored.get(line, []) + sorted(deep_names))
+        result[line] = tuple((name, name in deep_names) for name in ordered)
+    return result
+
+
+def argument_names(code: CodeType) -> tuple[str, ...]:
+    """Return the parameter names of `code`, including `*args` and `**kwargs`."""
+    count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # VARARGS, VARKEYWORDS
+    return code.co_varnames[:count]

@@ -1,0 +1,420 @@
+"""Backend-independent recording state: frames, per-line hits, values, budgets.
+
+A backend (`settrace_backend`, `monitoring_backend`) turns interpreter events into
+calls on this core. The core owns everything that must behave the same under both:
+which code is project code, which locals a line can change, how a change is detected
+and stored, loop compression, budgets, and building the final `Trace`.
+
+Hot-path contract for a line event in a recorded frame (`LiveFrame` `lf`):
+
+1. finish the frame's previous line: `observe(lf, f_locals)` appends its hit with the
+   locals that changed, or the backend appends `(index, record, None, 0)` itself
+   when that line can change no local (`lf.p_cands is None`);
+2. `index = next_index()`; if `index >= check_at`, call `checkpoint(index)` and stop
+   when it returns False;
+3. look the new line up in `lf.lines` (`slot_for` on a miss) and make it pending.
+
+A hit is appended when its line finishes, not when it starts, so that the appended
+tuple is complete and the hot path allocates one object per event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import sys
+import threading
+import time
+from types import CodeType, FrameType
+from typing import Any
+
+from .compress import LineStore, compact
+from .config import TraceConfig
+from .lines import CO_GENERATOR_LIKE, CO_OPTIMIZED, argument_names, line_candidates
+from .scope import ProjectScope
+from .trace_format import (
+    EXCEPTION_KEY,
+    RETURN_KEY,
+    YIELD_KEY,
+    BudgetHit,
+    Frame,
+    LineSummary,
+    SourceFile,
+    Step,
+    Trace,
+)
+from .values import EQ_SAFE, RAW_SCALARS, Renderer, Rendered, is_raw
+
+UNBOUND = object()  # a local with no value, in a snapshot or read from the frame
+_DELETED = Rendered("<unbound>")
+_CHECK_EVERY = 4096  # events between time checks and loop-compression passes
+
+
+class CodeInfo:
+    """What the recorder knows about one project code object."""
+
+    __slots__ = ("code", "file", "qualname", "candidates", "lines", "args", "generator")
+
+    def __init__(self, code: CodeType, file: int) -> None:
+        self.code = code
+        self.file = file
+        self.qualname = getattr(code, "co_qualname", code.co_name)
+        # Module and class bodies keep their locals in a mapping that may be user code
+        # (a metaclass `__prepare__`), so their lines are recorded without values.
+        optimized = bool(code.co_flags & CO_OPTIMIZED)
+        self.candidates = line_candidates(code) if optimized else {}
+        self.args = argument_names(code) if optimized else ()
+        self.generator = bool(code.co_flags & CO_GENERATOR_LIKE)
+        # line number -> (hits list of the line's LineStore, candidates or None)
+        self.lines: dict[int, tuple[list, Any]] = {}
+
+
+class FrameRecord:
+    """The output data of one activation; kept alive only by the hits that name it."""
+
+    __slots__ = ("id", "info", "parent", "depth", "thread", "args", "returned", "raised")
+
+    def __init__(self, frame_id: int, info: CodeInfo, parent: int | None, depth: int,
+                 thread: str) -> None:
+        self.id = frame_id
+        self.info = info
+        self.parent = parent
+        self.depth = depth
+        self.thread = thread
+        self.args: dict[str, Any] = {}
+        self.returned: Any = UNBOUND  # UNBOUND until it returns; then raw or Rendered
+        self.raised: str | None = None
+
+
+class LiveFrame:
+    """Recording state of one running activation; dropped when it returns.
+
+    `snap` maps each local to the object last seen in it, `shown` maps the locals
+    holding mutable objects to their last rendering, so an in-place change of the
+    same object is detected by comparing renderings. `p_*` describe the pending line:
+    its hits list, its change candidates and its step index.
+    """
+
+    __slots__ = ("record", "info", "lines", "snap", "shown", "p_hits", "p_cands", "p_index",
+                 "exc", "frame", "tracer")
+
+    def __init__(self, record: FrameRecord, info: CodeInfo, frame: FrameType) -> None:
+        self.record = record
+        self.info = info
+        self.lines = info.lines
+        self.snap: dict[str, Any] = {}
+        self.shown: dict[str, str] = {}
+        self.p_hits: list | None = None
+        self.p_cands: Any = None
+        self.p_index = 0
+        self.exc: BaseException | None = None  # set by an exception event, cleared by a line
+        self.frame = frame
+        self.tracer: Any = None  # the settrace backend's local trace function
+
+
+class StopRecording(Exception):
+    """Raised inside the core to unwind to the backend's handler, which detaches."""
+
+
+class Recorder:
+    """Shared state of one recording; a backend feeds it events."""
+
+    def __init__(self, config: TraceConfig) -> None:
+        config.validate()
+        self.config = config
+        self.k = config.k
+        self.scope = ProjectScope(config.root)
+        self.renderer = Renderer(config.value_width, config.container_items)
+        self.render = self.renderer.render
+        self.width = config.value_width
+
+        self.infos: dict[CodeType, CodeInfo | None] = {}
+        self.stores: dict[tuple[int, int], LineStore] = {}
+        self.files: list[SourceFile] = []
+        self.file_index: dict[str, int] = {}
+        self.stack: list[LiveFrame] = []
+        self.suspended: dict[FrameType, LiveFrame] = {}
+
+        self.next_index = itertools.count(1).__next__
+        self.last_index = 0
+        self.next_frame_id = itertools.count(1).__next__
+        self.check_at = min(_CHECK_EVERY, config.max_events)
+        self.kept_bytes = 0
+        self.started = 0.0
+        self.active = False
+        self.budget: BudgetHit | None = None
+        self.notes: list[str] = []
+        self.thread_name = ""
+        self.threads_before: set[int] = set()
+        self.threads_not_traced: list[str] = []
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.started = time.perf_counter()
+        self.thread_name = threading.current_thread().name
+        self.threads_before = {t.ident for t in threading.enumerate() if t.ident is not None}
+        self.active = True
+
+    def end(self) -> None:
+        """Flush the pending lines of frames still running; no more events are taken."""
+        self.active = False
+        for lf in itertools.chain(self.stack, self.suspended.values()):
+            if lf.p_hits is not None:
+                lf.p_hits.append((lf.p_index, lf.record, None, 0))
+                lf.p_hits = None
+        self.stack.clear()
+        self.suspended.clear()
+        current = threading.get_ident()
+        for thread in threading.enumerate():
+            if thread.ident not in self.threads_before and thread.ident != current:
+                self.threads_not_traced.append(thread.name)
+
+    # -- slow paths called by the backends -------------------------------------------
+
+    def code_info(self, code: CodeType) -> CodeInfo | None:
+        """Return the CodeInfo of a project code object, None for other code; cached."""
+        try:
+            return self.infos[code]
+        except KeyError:
+            pass
+        path = self.scope.project_path(code.co_filename)
+        info = None
+        if path is not None:
+            info = CodeInfo(code, self._file_number(path))
+        self.infos[code] = info
+        return info
+
+    def _file_number(self, path: str) -> int:
+        number = self.file_index.get(path)
+        if number is None:
+            number = len(self.files)
+            self.file_index[path] = number
+            try:
+                with open(path, "rb") as source:
+                    digest = hashlib.sha256(source.read()).hexdigest()
+            except OSError:
+                digest = ""
+            self.files.append(SourceFile(path=path, sha256=digest))
+        return number
+
+    def slot_for(self, info: CodeInfo, line: int) -> tuple[list, Any]:
+        """Create the (hits list, candidates) slot of a line seen for the first time."""
+        key = (info.file, line)
+        store = self.stores.get(key)
+        if store is None:
+            store = self.stores[key] = LineStore(info.file, line)
+        slot = (store.hits, info.candidates.get(line))
+        info.lines[line] = slot
+        return slot
+
+    def enter(self, info: CodeInfo, frame: FrameType) -> LiveFrame:
+        """Start recording a new activation of `info`; reads its arguments."""
+        stack = self.stack
+        parent = stack[-1].record.id if stack else None
+        record = FrameRecord(self.next_frame_id(), info, parent, len(stack), self.thread_name)
+        lf = LiveFrame(record, info, frame)
+        if info.args:
+            f_locals = frame.f_locals
+            for name in info.args:
+                value = f_locals.get(name, UNBOUND)
+                if value is UNBOUND:
+                    continue
+                lf.snap[name] = value
+                record.args[name] = self.keep(lf, name, value)
+        stack.append(lf)
+        return lf
+
+    def keep(self, lf: LiveFrame, name: str, value: Any) -> Any:
+        """Return `value` itself when it can be rendered later, else its rendering now."""
+        if is_raw(value):
+            return value
+        text = self.render(value)
+        lf.shown[name] = text
+        return Rendered(text)
+
+    def observe(self, lf: LiveFrame, f_locals: Any, extra: dict[str, Any] | None = None) -> None:
+        """Finish the pending line of `lf`: append its hit with the locals it changed."""
+        snap = lf.snap
+        values = extra
+        size = 0
+        for name, deep in lf.p_cands or ():
+            value = f_locals.get(name, UNBOUND)
+            old = snap.get(name, UNBOUND)
+            cls = type(value)
+            if value is old:
+                # Same object: only an in-place change of a mutable object counts.
+                if not deep or cls in RAW_SCALARS or value is UNBOUND:
+                    continue
+                text = self.render(value)
+                if lf.shown.get(name) == text:
+                    continue
+                lf.shown[name] = text
+                item: Any = Rendered(text)
+                size += len(text)
+            elif cls is type(old) and cls in EQ_SAFE and value == old:
+                continue  # rebound to an equal int/float/str/bool: not a change
+            else:
+                if value is UNBOUND:
+                    del snap[name]
+                    item = _DELETED
+                else:
+                    snap[name] = value
+                    if cls in RAW_SCALARS:
+                        item = value
+                        size += min(len(value), self.width) if cls is str else 8
+                    else:
+                        item = self.keep(lf, name, value)
+                        size += len(item.text) if type(item) is Rendered else 32
+            if values is None:
+                values = {}
+            values[name] = item
+            size += len(name) + 4
+        self.kept_bytes += size
+        lf.p_hits.append((lf.p_index, lf.record, values, size))
+        lf.p_hits = None
+
+    def finish_line(self, lf: LiveFrame, f_locals: Any, key: str | None = None,
+                    value: Any = None) -> None:
+        """Finish the pending line, adding a `__return__`-style entry when `key` is given."""
+        if lf.p_hits is None:
+            return
+        extra = None
+        if key is not None:
+            extra = {key: value}
+        if lf.p_cands is None and extra is None:
+            lf.p_hits.append((lf.p_index, lf.record, None, 0))
+            lf.p_hits = None
+            return
+        if lf.p_cands is None:
+            lf.p_hits.append((lf.p_index, lf.record, extra, 16))
+            lf.p_hits = None
+            return
+        self.observe(lf, f_locals, extra)
+
+    def keep_value(self, value: Any) -> Any:
+        return value if is_raw(value) else Rendered(self.render(value))
+
+    def checkpoint(self, index: int) -> bool:
+        """Check the budgets and compress; return False when recording must stop."""
+        config = self.config
+        self.last_index = index
+        if index >= config.max_events:
+            self.stop_for("events", config.max_events, f"{index} line events recorded")
+            return False
+        elapsed = time.perf_counter() - self.started
+        if elapsed >= config.max_seconds:
+            self.stop_for("seconds", config.max_seconds, f"{elapsed:.1f} s spent recording")
+            return False
+        self.compact_all()
+        if self.kept_bytes >= config.max_bytes:
+            self.stop_for("bytes", config.max_bytes,
+                          f"about {self.kept_bytes} bytes of rendered values kept")
+            return False
+        self.check_at = min(index + _CHECK_EVERY, config.max_events)
+        return True
+
+    def compact_all(self) -> None:
+        k = self.k
+        for store in self.stores.values():
+            if len(store.hits) > 2 * k:
+                self.kept_bytes -= compact(store, k)
+
+    def stop_for(self, kind: str, limit: float, detail: str) -> None:
+        """Record why recording stops early; the backend detaches itself afterwards."""
+        if self.budget is not None:
+            return
+        where = self.stack[-1] if self.stack else None
+        line = None
+        if where is not None and where.p_hits is not None:
+            line = self._line_of_pending(where)
+        self.budget = BudgetHit(
+            kind=kind,
+            limit=limit,
+            step=self.last_index,
+            file=where.info.file if where is not None else None,
+            line=line,
+            detail=detail,
+        )
+
+    def _line_of_pending(self, lf: LiveFrame) -> int | None:
+        for line, slot in lf.lines.items():
+            if slot[0] is lf.p_hits:
+                return line
+        return None
+
+    def note_internal_error(self, exc: BaseException) -> None:
+        """Stop after a tracer bug; the test goes on untraced."""
+        if isinstance(exc, RecursionError):
+            self.stop_for("recursion", sys.getrecursionlimit(),
+                          "the recursion limit was reached inside the tracer")
+        self.notes.append(
+            f"recording stopped after an internal tracer error: "
+            f"{type(exc).__name__}: {exc}"[:500]
+        )
+
+    # -- result -----------------------------------------------------------------------
+
+    def build_trace(self, test_id: str, backend: str) -> Trace:
+        """Convert the kept hits into a Trace; renders the values kept raw."""
+        render = self.render
+        self.compact_all()
+        steps: list[Step] = []
+        frames: dict[int, FrameRecord] = {}
+        summaries: list[LineSummary] = []
+        for store in self.stores.values():
+            if not store.hits and not store.omitted:
+                continue
+            summaries.append(LineSummary(
+                file=store.file, line=store.line, hits=store.total, omitted=store.omitted,
+                omitted_between=store.omitted_between(self.k),
+            ))
+            for index, record, values, _size in store.hits:
+                frames[record.id] = record
+                steps.append(Step(
+                    index=index,
+                    frame=record.id,
+                    file=store.file,
+                    line=store.line,
+                    values={name: _text(v, render) for name, v in values.items()} if values else {},
+                ))
+        steps.sort(key=lambda step: step.index)
+        summaries.sort(key=lambda s: (s.file, s.line))
+        total = max(self.last_index, steps[-1].index if steps else 0)
+        return Trace(
+            test_id=test_id,
+            outcome="unknown",
+            root=self.scope.root.rstrip("/") or "/",
+            python=sys.version.split()[0],
+            backend=backend,
+            config=self.config.to_json(),
+            files=list(self.files),
+            frames=[_frame_out(frames[i], render) for i in sorted(frames)],
+            steps=steps,
+            lines=summaries,
+            budget=self.budget,
+            total_steps=total,
+            threads_not_traced=list(self.threads_not_traced),
+            notes=list(self.notes),
+        )
+
+
+def _text(value: Any, render: Any) -> str:
+    return value.text if type(value) is Rendered else render(value)
+
+
+def _frame_out(record: FrameRecord, render: Any) -> Frame:
+    info = record.info
+    return Frame(
+        id=record.id,
+        file=info.file,
+        function=info.code.co_name,
+        qualname=info.qualname,
+        first_line=info.code.co_firstlineno,
+        parent=record.parent,
+        thread=record.thread,
+        depth=record.depth,
+        args={name: _text(v, render) for name, v in record.args.items()},
+        returned=None if record.returned is UNBOUND else _text(record.returned, render),
+        raised=record.raised,
+    )

@@ -1,0 +1,205 @@
+"""Recording backend on `sys.settrace`, for every supported Python (3.10+).
+
+CPython calls the global trace function for each new Python frame ('call'). It
+returns None for code outside the project, so those frames get no further events,
+and a per-frame local trace function for project code, which then receives 'line',
+'return' and 'exception' events. The local function is a closure over the frame's
+`LiveFrame`, so the hot path needs no lookup to find its state.
+
+A generator frame is 'called' again on each resume and 'returns' on each yield; the
+recorder keeps its `LiveFrame` in `Recorder.suspended` in between, so one generator
+is one `Frame` in the trace.
+
+Only the thread that starts recording is traced (`sys.settrace` is per thread).
+"""
+
+from __future__ import annotations
+
+import dis
+import sys
+from types import FrameType
+from typing import Any, Callable
+
+from .recorder import LiveFrame, Recorder
+from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
+from .values import Rendered
+
+_RETURN_OPCODES = frozenset(
+    dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap
+)
+_MISSING = object()
+
+
+class SettraceBackend:
+    name = "settrace"
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.rec = recorder
+        self.previous: Any = None
+        self.attached = False
+        self.global_trace = self._make_global_trace()
+
+    def start(self) -> None:
+        self.previous = sys.gettrace()
+        self.rec.begin()
+        self.attached = True
+        sys.settrace(self.global_trace)
+
+    def stop(self) -> None:
+        """Restore the previous trace function; safe to call more than once."""
+        if self.attached:
+            current = sys.gettrace()
+            if current is not self.global_trace:
+                self.rec.stop_for(
+                    "tracer-replaced", 0,
+                    f"the test replaced the trace function with {type(current).__name__}",
+                )
+            self.detach()
+        self.rec.end()
+
+    def detach(self) -> None:
+        if not self.attached:
+            return
+        self.attached = False
+        sys.settrace(self.previous)
+        # Frames still running keep our local trace function in f_trace; with a
+        # previous tracer restored it would keep calling it.
+        for lf in list(self.rec.stack) + list(self.rec.suspended.values()):
+            try:
+                lf.frame.f_trace = None
+            except (AttributeError, ValueError):
+                pass
+
+    def fail(self, exc: Exception) -> None:
+        """Handle an exception raised inside a trace function; re-raise foreign ones."""
+        self.rec.active = False
+        self.detach()
+        if raised_outside_tracer(exc):
+            # A signal handler (e.g. a test timeout) ran during our callback and
+            # raised: the exception belongs to the test, so it must reach it.
+            self.rec.notes.append(
+                f"recording stopped: {type(exc).__name__} from outside the tracer "
+                "(e.g. a signal handler) was raised while the trace function ran"
+            )
+            raise exc
+        self.rec.note_internal_error(exc)
+
+    def _make_global_trace(self) -> Callable[..., Any]:
+        rec = self.rec
+        infos = rec.infos
+        suspended = rec.suspended
+        stack = rec.stack
+        make_local = self._make_local
+
+        def global_trace(frame: FrameType, event: str, arg: Any) -> Any:
+            # Only 'call' events reach the global trace function.
+            info = infos.get(frame.f_code, _MISSING)
+            if info is None:
+                return None
+            try:
+                if info is _MISSING:
+                    info = rec.code_info(frame.f_code)
+                    if info is None:
+                        return None
+                if not rec.active:
+                    return None
+                lf = suspended.pop(frame, None) if info.generator else None
+                if lf is None:
+                    lf = rec.enter(info, frame)
+                    lf.tracer = make_local(lf)
+                else:
+                    stack.append(lf)  # a generator resumed
+                return lf.tracer
+            except Exception as exc:
+                self.fail(exc)
+                return None
+
+        return global_trace
+
+    def _make_local(self, lf: LiveFrame) -> Callable[..., Any]:
+        rec = self.rec
+        record = lf.record
+        info = lf.info
+        lines = lf.lines
+        stack = rec.stack
+        next_index = rec.next_index
+        observe = rec.observe
+        slot_for = rec.slot_for
+
+        def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
+            try:
+                if event == "line":
+                    hits = lf.p_hits
+                    if hits is not None:
+                        if lf.p_cands is None:
+                            hits.append((lf.p_index, record, None, 0))
+                        else:
+                            observe(lf, frame.f_locals)
+                    index = next_index()
+                    if index >= rec.check_at and not rec.checkpoint(index):
+                        rec.active = False
+                        self.detach()
+                        return None
+                    line = frame.f_lineno
+                    slot = lines.get(line)
+                    if slot is None:
+                        slot = slot_for(info, line)
+                    lf.p_hits, lf.p_cands = slot
+                    lf.p_index = index
+                    lf.exc = None
+                    return local_trace
+
+                if event == "return":
+                    self._on_return(lf, frame, arg)
+                    return local_trace
+
+                if event == "exception":
+                    exc = arg[1]
+                    if lf.exc is not exc:
+                        lf.exc = exc
+                        text = rec.renderer.render_exception(exc)
+                        rec.finish_line(lf, frame.f_locals, EXCEPTION_KEY, Rendered(text))
+                return local_trace
+            except Exception as exc:
+                self.fail(exc)
+                return None
+
+        return local_trace
+
+    def _on_return(self, lf: LiveFrame, frame: FrameType, value: Any) -> None:
+        rec = self.rec
+        if lf.exc is not None:
+            # 'return' right after 'exception' with no line between: the frame unwinds.
+            rec.finish_line(lf, frame.f_locals)
+            lf.record.raised = rec.renderer.render_exception(lf.exc)
+        elif lf.info.generator and frame.f_code.co_code[frame.f_lasti] not in _RETURN_OPCODES:
+            rec.finish_line(lf, frame.f_locals, YIELD_KEY, rec.keep_value(value))
+            rec.suspended[frame] = lf
+        else:
+            kept = rec.keep_value(value)
+            rec.finish_line(lf, frame.f_locals, RETURN_KEY, kept)
+            lf.record.returned = kept
+        _pop(rec.stack, lf)
+
+
+def _pop(stack: list[LiveFrame], lf: LiveFrame) -> None:
+    if stack and stack[-1] is lf:
+        stack.pop()
+    else:
+        try:
+            stack.remove(lf)
+        except ValueError:
+            pass
+
+
+_TRACER_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
+def raised_outside_tracer(exc: BaseException) -> bool:
+    """Return True when the innermost frame of `exc`'s traceback is not tracer code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return not tb.tb_frame.f_code.co_filename.startswith(_TRACER_DIR)
