@@ -26,7 +26,7 @@ import threading
 from types import CodeType
 from typing import Any
 
-from .recorder import LiveFrame, Recorder
+from .recorder import LiveFrame, Recorder, StopRecording
 from .settrace_backend import raised_outside_tracer
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import Rendered
@@ -120,6 +120,8 @@ class MonitoringBackend:
 
     def fail(self, exc: Exception) -> None:
         self.detach()
+        if isinstance(exc, StopRecording):
+            return
         if raised_outside_tracer(exc):
             self.rec.notes.append(
                 f"recording stopped: {type(exc).__name__} from outside the tracer "

@@ -48,6 +48,9 @@ from .values import EQ_SAFE, RAW_SCALARS, Renderer, Rendered, is_raw
 UNBOUND = object()  # a local with no value, in a snapshot or read from the frame
 _DELETED = Rendered("<unbound>")
 _CHECK_EVERY = 4096  # events between time checks and loop-compression passes
+# Frames kept free below the recursion limit: room for the tracer's own calls and
+# for the calls made by frames between recorded ones, which the stack does not count.
+_RECURSION_MARGIN = 60
 
 
 class CodeInfo:
@@ -139,6 +142,7 @@ class Recorder:
         self.last_index = 0
         self.next_frame_id = itertools.count(1).__next__
         self.check_at = min(_CHECK_EVERY, config.max_events)
+        self.depth_limit = sys.getrecursionlimit()
         self.kept_bytes = 0
         self.started = 0.0
         self.active = False
@@ -151,6 +155,15 @@ class Recorder:
     # -- lifecycle ----------------------------------------------------------------
 
     def begin(self) -> None:
+        # Recording stops this many Python frames short of the recursion limit: at
+        # the limit the trace callbacks themselves raise RecursionError, and CPython
+        # then removes the trace function without any further event.
+        depth = 0
+        frame: FrameType | None = sys._getframe()
+        while frame is not None:
+            depth += 1
+            frame = frame.f_back
+        self.depth_limit = sys.getrecursionlimit() - depth - _RECURSION_MARGIN
         self.started = time.perf_counter()
         self.thread_name = threading.current_thread().name
         self.threads_before = {t.ident for t in threading.enumerate() if t.ident is not None}
@@ -211,6 +224,10 @@ class Recorder:
     def enter(self, info: CodeInfo, frame: FrameType) -> LiveFrame:
         """Start recording a new activation of `info`; reads its arguments."""
         stack = self.stack
+        if len(stack) >= self.depth_limit:
+            self.stop_for("recursion", sys.getrecursionlimit(),
+                          f"{len(stack)} recorded frames deep, close to the recursion limit")
+            raise StopRecording()
         parent = stack[-1].record.id if stack else None
         record = FrameRecord(self.next_frame_id(), info, parent, len(stack), self.thread_name)
         lf = LiveFrame(record, info, frame)
@@ -326,8 +343,10 @@ class Recorder:
             return
         where = self.stack[-1] if self.stack else None
         line = None
-        if where is not None and where.p_hits is not None:
-            line = self._line_of_pending(where)
+        if where is not None:
+            self.last_index = max(self.last_index, where.p_index)
+            if where.p_hits is not None:
+                line = self._line_of_pending(where)
         self.budget = BudgetHit(
             kind=kind,
             limit=limit,

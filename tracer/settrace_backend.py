@@ -20,7 +20,7 @@ import sys
 from types import FrameType
 from typing import Any, Callable
 
-from .recorder import LiveFrame, Recorder
+from .recorder import LiveFrame, Recorder, StopRecording
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import Rendered
 
@@ -49,7 +49,13 @@ class SettraceBackend:
         """Restore the previous trace function; safe to call more than once."""
         if self.attached:
             current = sys.gettrace()
-            if current is not self.global_trace:
+            if current is None:
+                self.rec.stop_for(
+                    "tracer-replaced", 0,
+                    "the trace function was removed: the test called sys.settrace(None), "
+                    "or CPython removed it after it raised (e.g. at the recursion limit)",
+                )
+            elif current is not self.global_trace:
                 self.rec.stop_for(
                     "tracer-replaced", 0,
                     f"the test replaced the trace function with {type(current).__name__}",
@@ -74,6 +80,8 @@ class SettraceBackend:
         """Handle an exception raised inside a trace function; re-raise foreign ones."""
         self.rec.active = False
         self.detach()
+        if isinstance(exc, StopRecording):
+            return
         if raised_outside_tracer(exc):
             # A signal handler (e.g. a test timeout) ran during our callback and
             # raised: the exception belongs to the test, so it must reach it.
