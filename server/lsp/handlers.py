@@ -129,8 +129,8 @@ def register(server: TracefixServer) -> None:
         ours = [d for d in params.context.diagnostics if d.source == convert.SOURCE]
         nodeids = [d.data["nodeid"] for d in ours if isinstance(d.data, dict) and "nodeid" in d.data]
         if not nodeids:
-            shown_trace = ls.store.history_at(path, params.range.start.line)
-            nodeids = [shown_trace[0].nodeid] if shown_trace else []
+            found = ls.store.history_at(path, params.range.start.line)
+            nodeids = [found[0].nodeid] if found else []
         explain_actions = [
             types.CodeAction(
                 title=explain.explain_title(ls, nodeid), kind=EXPLAIN_KIND, diagnostics=ours or None,

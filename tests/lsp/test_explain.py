@@ -117,7 +117,7 @@ async def test_explain_report_progress_and_fixes(client: LanguageClient, quixbug
 
     # Once the buffer changes (version 2), the version-1 fixes are no longer offered.
     client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(module.as_uri(), 2),
+        types.VersionedTextDocumentIdentifier(version=2, uri=module.as_uri()),
         [types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(0, 0), types.Position(0, 0)), text="# edited\n")]))
     actions = await code_actions(client, module, line + 1)

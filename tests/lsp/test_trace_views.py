@@ -119,7 +119,7 @@ async def test_edits_move_or_drop_hints(client: LanguageClient, quixbugs):
 
     # Two lines inserted at the top: every hint moves down by two.
     client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri, 2),
+        types.VersionedTextDocumentIdentifier(version=2, uri=uri),
         [types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(0, 0), types.Position(0, 0)), text="# a\n# b\n")]))
     moved = await inlay_hints(client, module)
@@ -128,7 +128,7 @@ async def test_edits_move_or_drop_hints(client: LanguageClient, quixbugs):
     # Typing into the loop body hides that line's hint and no other.
     body_text = "        max_ending_here = max_ending_here + x"
     client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri, 3),
+        types.VersionedTextDocumentIdentifier(version=3, uri=uri),
         [types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(body_line + 2, len(body_text)),
                               types.Position(body_line + 2, len(body_text))), text=" * 2")]))
