@@ -16,7 +16,7 @@ Reported per task:
 - matches: the top verified fix matches the reference behaviour, meaning that its file
   parses to the same AST as `fixed_min.py` ("ast-equal"), or else that, on extra inputs
   made by perturbing the task's test inputs (see `_perturb`), it returns the same value
-  as `fixed_min.py` wherever the reference returns within one second ("same-outputs").
+  as `fixed_min.py` wherever both return within one second ("same-outputs").
   Graph tasks have no input list to perturb, so for them "tests-only" is the best
   behavioural level: the task's own tests pass, and nothing else is checked.
 
@@ -173,10 +173,16 @@ def match_reference(task_dir: str, name: str, candidate_text: str, graph: bool) 
             with open(os.path.join(folder, f"{name}.py"), "w", encoding="utf-8") as f:
                 f.write(text)
             outputs[label] = _probe(folder, name, inputs)
+    compared = 0
     for ref, got in zip(outputs["reference"], outputs["candidate"]):
-        if ref[0] == "ok" and ref != got:
+        # A call near the one-second limit may time out on a busy machine in either
+        # run, so inputs with a timeout on either side are not compared.
+        if ref[0] != "ok" or got[0] == "timeout":
+            continue
+        if ref != got:
             return "different"
-    return "same-outputs"
+        compared += 1
+    return "same-outputs" if compared else "tests-only"
 
 
 def run_task(bench: str, task: dict, time_limit: float, workers: int) -> dict:

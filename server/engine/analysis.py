@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from tracefix.tracer.trace_format import EXCEPTION_KEY, Frame, LineSummary, Trace
 
+from .dependence import controlling_line, writers
 from .localize import is_test_file
-from .provenance import (Origin, TraceIndex, follow, inputs_of, parse_source, raising_step,
-                         read_names, statement_at)
+from .provenance import (Origin, TraceIndex, follow, inputs_of, parse_source,
+                         produced_expression, raising_step, read_names, statement_at)
 
 MAX_NAMES_AT_RAISE = 3
 MAX_INPUTS = 3
@@ -46,6 +47,8 @@ class Findings:
     operands: tuple[tuple[str, str], tuple[str, str]] | None = None  # when no side is "actual"
     chain: list[Origin] = field(default_factory=list)
     inputs: list[Origin] = field(default_factory=list)  # what the chain's last line read
+    writers: list[tuple[str, int]] = field(default_factory=list)  # other executed writes of inputs
+    control: list[tuple[str, int]] = field(default_factory=list)  # headers enclosing the path
     values_at_raise: list[tuple[str, str]] = field(default_factory=list)
     entry: Frame | None = None  # the first project call made by the test
     calls: dict[str, int] = field(default_factory=dict)  # qualname -> calls (only > 1)
@@ -84,9 +87,34 @@ def analyze(trace: Trace, sources: dict[str, str]) -> Findings:
 
     if findings.chain:
         findings.inputs = inputs_of(index, sources, findings.chain[-1], MAX_INPUTS)
+        _add_dependences(findings, trace, sources)
     frames = list(dict.fromkeys(origin.frame for origin in findings.chain))
     findings.branches = _branches(index, sources, frames, root)
     return findings
+
+
+def _add_dependences(findings: Findings, trace: Trace, sources: dict[str, str]) -> None:
+    executed = {(trace.files[s.file].path, s.line) for s in trace.lines}
+    origin = findings.chain[-1]
+    tree = parse_source(sources.get(origin.file, ""))
+    if tree is not None and not is_test_file(origin.file, trace.root):
+        # Every name the origin line reads, also those whose traced change loop
+        # compression dropped.
+        statement = statement_at(sources.get(origin.file, ""), origin.line)
+        names = set(read_names(produced_expression(statement) or statement)) | {origin.name}
+        findings.writers = [(origin.file, line) for line in writers(tree, origin.line, names)
+                            if (origin.file, line) in executed]
+
+    path = [(o.file, o.line) for o in findings.chain + findings.inputs if o.how != "argument"]
+    control = []
+    for file, line in dict.fromkeys(path + findings.writers):
+        tree = parse_source(sources.get(file, ""))
+        if tree is None or is_test_file(file, trace.root):
+            continue
+        header = controlling_line(tree, line)
+        if header is not None:
+            control.append((file, header))
+    findings.control = list(dict.fromkeys(control))
 
 
 def _test_frame(trace: Trace, index: TraceIndex) -> Frame | None:

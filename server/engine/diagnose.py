@@ -29,7 +29,10 @@ def diagnose(trace: Trace, sources: dict[str, str], locale: str = "en") -> Diagn
     """
     findings = analyze(trace, sources)
     writer = _Writer(trace, sources, locale)
-    provenance = list(dict.fromkeys((o.file, o.line) for o in findings.chain + findings.inputs))
+    # A parameter's origin is the `def` line, which is not where a fault would be fixed.
+    provenance = list(dict.fromkeys(
+        [(o.file, o.line) for o in findings.chain + findings.inputs if o.how != "argument"]
+        + findings.writers))
     return Diagnosis(
         summary=writer.summary(findings),
         markdown=writer.markdown(findings),
@@ -37,6 +40,7 @@ def diagnose(trace: Trace, sources: dict[str, str], locale: str = "en") -> Diagn
         failing_line=findings.failing_line,
         provenance=provenance,
         reliable=trace.reliable,
+        control=findings.control,
     )
 
 
@@ -148,7 +152,11 @@ class _Writer:
             lines.append(self.t("engine.diag.chain_more", count=len(items) - MAX_CHAIN_ITEMS))
         if f.inputs and self.show_values:
             shown = ", ".join(self.t("engine.diag.input", name=code(o.name), value=code(o.value or ""),
-                                     location=self.location(o.file, o.line)) for o in f.inputs)
+                                     location=self.location(o.file, o.line)) for o in f.inputs
+                              if o.how == "input")
+            shown = ", ".join(filter(None, [shown] + [
+                self.t("engine.diag.input_argument", name=code(o.name), value=code(o.value or ""))
+                for o in f.inputs if o.how == "argument"]))
             lines.append("   " + self.t("engine.diag.inputs", inputs=shown))
         return "\n".join(lines)
 

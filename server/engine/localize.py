@@ -25,6 +25,7 @@ PASSING = frozenset({"passed", "xpassed"})
 # exception gets a smaller boost because the fault is often earlier than the raise.
 PROVENANCE_BOOST = 0.3
 FAILING_LINE_BOOST = 0.1
+CONTROL_BOOST = 0.15  # a loop or branch header that decides whether a provenance line runs
 
 
 class Outcome(Protocol):
@@ -92,14 +93,16 @@ def build_spectrum(outcomes: Mapping[str, Outcome],
 
 def localize(spectrum: Spectrum, root: str, *, provenance: Sequence[tuple[str, int]] = (),
              failing_line: tuple[str, int] | None = None, locale: str = "en",
-             allow_test_edits: bool = False) -> list[Suspicious]:
+             allow_test_edits: bool = False,
+             control: Sequence[tuple[str, int]] = ()) -> list[Suspicious]:
     """Rank the lines that any failing test executed, most suspicious first.
 
     Ties are broken by path and line number so that the order never depends on
     dictionary or set iteration.
     """
     provenance_set = set(provenance)
-    candidates = set(spectrum.failed) | provenance_set
+    control_set = set(control) - provenance_set
+    candidates = set(spectrum.failed) | provenance_set | control_set
     if failing_line is not None:
         candidates.add(failing_line)
 
@@ -117,6 +120,9 @@ def localize(spectrum: Spectrum, root: str, *, provenance: Sequence[tuple[str, i
         if (path, line) in provenance_set:
             score += PROVENANCE_BOOST
             reasons.append(translate("engine.suspicious.provenance", locale))
+        if (path, line) in control_set:
+            score += CONTROL_BOOST
+            reasons.append(translate("engine.suspicious.control", locale))
         if failing_line == (path, line):
             score += FAILING_LINE_BOOST
             reasons.append(translate("engine.suspicious.failing_line", locale))

@@ -144,7 +144,7 @@ def explain_failure(
         if diagnosis.failing_file and diagnosis.failing_line else None
     suspicious = localize(spectrum, root, provenance=diagnosis.provenance,
                           failing_line=failing_line, locale=locale,
-                          allow_test_edits=settings.allow_test_edits)
+                          allow_test_edits=settings.allow_test_edits, control=diagnosis.control)
 
     test_path = os.path.join(root, nodeid.split("::", 1)[0])
     context = FailureContext(

@@ -18,6 +18,9 @@ from functools import lru_cache
 from tracefix.tracer.trace_format import EXCEPTION_KEY, RETURN_KEY, Frame, Step, Trace
 
 MAX_HOPS = 40
+# The value a suspended generator handed out on a line; kept here as a literal so that
+# traces written before the tracer recorded yields still read.
+YIELD_KEY = "__yield__"
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,11 @@ def follow(index: TraceIndex, sources: dict[str, str], frame_id: int, name: str,
         if frame is None:
             break
         step = index.last_setting(frame_id, name, before)
+        if name == RETURN_KEY and (step is None or step.values.get(name) == "None"):
+            # A generator's values leave through `yield`, not through its return.
+            yielded = index.last_setting(frame_id, YIELD_KEY, before)
+            if yielded is not None:
+                step, name = yielded, YIELD_KEY
         if step is None:
             if name in frame.args:
                 chain.append(Origin(index.path(frame.file), frame.first_line, frame_id,
@@ -137,7 +145,7 @@ def follow(index: TraceIndex, sources: dict[str, str], frame_id: int, name: str,
         path = index.path(step.file)
         statement = statement_at(sources.get(path, ""), step.line)
         expression = produced_expression(statement)
-        if name == RETURN_KEY:
+        if name in (RETURN_KEY, YIELD_KEY):
             how = "returned"
         elif isinstance(statement, ast.Expr):
             how = "changed"  # mutated in place, e.g. by `items.append(x)`
@@ -193,7 +201,7 @@ def inputs_of(index: TraceIndex, sources: dict[str, str], origin: Origin,
                                  step.values.get(name), step.index))
         elif name in frame.args:
             inputs.append(Origin(index.path(frame.file), frame.first_line, origin.frame,
-                                 "input", name, frame.args[name]))
+                                 "argument", name, frame.args[name]))
     return inputs
 
 

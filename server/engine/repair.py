@@ -106,15 +106,29 @@ def describe(edit: Edit, text: str, locale: str) -> tuple[str, int]:
 
 @dataclass
 class BuiltinRepairSearch:
-    """Candidate source that tries small edits at the top-ranked suspicious lines."""
+    """Candidate source that tries small edits at the top-ranked suspicious lines.
+
+    Candidates come in two rounds: first up to `first_round` edits of each line, in line
+    rank order, then the remaining edits, again in line rank order. Within a line, edits
+    follow KIND_ORDER. The first round keeps a line with many possible edits (many
+    locals) from using up the validation budget before the next line gets a try.
+    """
 
     name: str = "builtin"
     max_lines: int = 5
     max_candidates: int = 200
+    first_round: int = 15
 
     def propose(self, context: FailureContext) -> Iterator[Candidate]:
+        per_line = list(self._per_line(context))
+        ordered = [c for line in per_line for c in line[: self.first_round]]
+        ordered += [c for line in per_line for c in line[self.first_round:]]
+        if len(ordered) > self.max_candidates:
+            logger.info("repair search keeps %d of %d candidates", self.max_candidates, len(ordered))
+        return iter(ordered[: self.max_candidates])
+
+    def _per_line(self, context: FailureContext) -> Iterator[list[Candidate]]:
         seen: set[tuple[str, str]] = set()
-        produced = 0
         for rank, suspicious in enumerate(self._lines(context)):
             path = suspicious.file
             text = context.sources.get(path)
@@ -123,21 +137,19 @@ class BuiltinRepairSearch:
                 if text is None:
                     continue
             relpath = os.path.relpath(path, context.root)
+            candidates = []
             for edit in line_edits(text, path, suspicious.line, context.trace):
                 new_text = edit.apply(text)
                 if new_text == text or (path, new_text) in seen or not _compiles(new_text, path):
                     continue
                 seen.add((path, new_text))
                 description, distance = describe(edit, text, context.locale)
-                yield Candidate(
+                candidates.append(Candidate(
                     source=self.name, file=path, new_text=new_text, description=description,
                     line=suspicious.line, diff=unified_diff(text, new_text, relpath),
                     kind=edit.kind, distance=distance, rank=rank,
-                )
-                produced += 1
-                if produced >= self.max_candidates:
-                    logger.info("repair search stopped at its cap of %d candidates", produced)
-                    return
+                ))
+            yield candidates
 
     def _lines(self, context: FailureContext) -> list:
         lines = [s for s in context.suspicious

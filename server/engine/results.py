@@ -27,6 +27,8 @@ class Diagnosis:
     # Lines that produced the failing value, from the failing line back to the origin.
     provenance: list[tuple[str, int]] = field(default_factory=list)
     reliable: bool = True  # False when the trace must not be presented as the truth
+    # Loop and branch headers that decide whether provenance lines run.
+    control: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

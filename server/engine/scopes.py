@@ -12,7 +12,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from tracefix.tracer.trace_format import EXCEPTION_KEY, RETURN_KEY, Trace
+from tracefix.tracer.trace_format import Trace
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -158,6 +158,6 @@ def _traced_kinds(trace: Trace, path: str, first_lines: list[int]) -> dict[str, 
     for step in trace.steps:
         if step.frame in frame_ids:
             for name, value in step.values.items():
-                if name not in (RETURN_KEY, EXCEPTION_KEY):
+                if not (name.startswith("__") and name.endswith("__")):  # __return__ etc.
                     seen.setdefault(name, set()).add(value_kind(value))
     return {name: kinds.pop() if len(kinds) == 1 else "mixed" for name, kinds in seen.items()}
