@@ -21,8 +21,8 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any
 
-# A recorded hit: (step index, frame record, values or None, rendered-size estimate).
-Hit = tuple[int, Any, Any, int]
+# A recorded hit: (step index, frame record, values or None).
+Hit = tuple[int, Any, Any]
 
 _step_index = itemgetter(0)
 
@@ -49,13 +49,11 @@ class LineStore:
         return (self.hits[k - 1][0], self.hits[k][0])
 
 
-def compact(store: LineStore, k: int) -> int:
-    """Drop the hits between the first k and the last k; return their size estimate."""
+def compact(store: LineStore, k: int) -> None:
+    """Drop the hits between the first k and the last k, counting them as omitted."""
     hits = store.hits
     hits.sort(key=_step_index)
     if len(hits) <= 2 * k:
-        return 0
-    dropped = hits[k:-k]
+        return
+    store.omitted += len(hits) - 2 * k
     del hits[k:-k]
-    store.omitted += len(dropped)
-    return sum(hit[3] for hit in dropped)

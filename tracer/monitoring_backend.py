@@ -26,10 +26,10 @@ import threading
 from types import CodeType
 from typing import Any
 
-from .recorder import LiveFrame, Recorder, StopRecording
+from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
 from .settrace_backend import raised_outside_tracer
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
-from .values import Rendered
+from .values import RAW_SCALARS, Rendered
 
 _TOOL_PREFERENCE = (3, 4, 2, 5, 1, 0)
 _MISSING = object()
@@ -240,7 +240,7 @@ class MonitoringBackend:
         return None
 
     def _mark_exception(self, lf: LiveFrame, exc: BaseException) -> None:
-        if lf.exc is exc:
+        if lf.exc is exc and lf.p_slot is None:
             return
         lf.exc = exc
         text = self.rec.renderer.render_exception(exc)
@@ -252,11 +252,13 @@ class MonitoringBackend:
         rec = self.rec
         stack = rec.stack
         next_index = rec.next_index
-        observe = rec.observe
+        changed = rec.changed
+        deep_changed = rec.deep_changed
         slot_for = rec.slot_for
         get_ident = threading.get_ident
         thread = threading.get_ident()
         disable = sys.monitoring.DISABLE
+        raw_scalars = RAW_SCALARS
 
         def on_line(code: CodeType, line: int) -> Any:
             try:
@@ -266,23 +268,46 @@ class MonitoringBackend:
                     if get_ident() != thread:
                         self.other_threads.add(get_ident())
                     return None
+                # The hot path: see the contract in recorder.py.
                 lf = stack[-1]
-                hits = lf.p_hits
-                if hits is not None:
-                    if lf.p_cands is None:
-                        hits.append((lf.p_index, lf.record, None, 0))
+                slot = lf.p_slot
+                if slot is not None:
+                    names = slot[1]
+                    if names is None:
+                        slot[0].append((lf.p_index, lf.record, None))
                     else:
-                        observe(lf, lf.frame.f_locals)
+                        get = lf.f_get or lf.frame.f_locals.get
+                        snap = lf.snap
+                        values = None
+                        for name in names:
+                            value = get(name, UNBOUND)
+                            old = snap.get(name, UNBOUND)
+                            if value is old:
+                                if name in slot[2] and type(value) not in raw_scalars:
+                                    values = deep_changed(lf, name, value, values)
+                                continue
+                            cls = type(value)
+                            if cls in raw_scalars:
+                                if cls is type(old) and value == old:
+                                    continue
+                                snap[name] = value
+                                if values is None:
+                                    values = {name: value}
+                                else:
+                                    values[name] = value
+                            else:
+                                values = changed(lf, name, value, values)
+                        slot[0].append((lf.p_index, lf.record, values))
                 index = next_index()
                 if index >= rec.check_at and not rec.checkpoint(index):
+                    lf.p_slot = None
                     self.detach()
                     return None
                 slot = lf.lines.get(line)
                 if slot is None:
                     slot = slot_for(lf.info, line)
-                lf.p_hits, lf.p_cands = slot
+                lf.p_slot = slot
                 lf.p_index = index
-                lf.exc = None
                 return None
             except Exception as exc:
                 self.fail(exc)

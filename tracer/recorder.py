@@ -5,14 +5,18 @@ calls on this core. The core owns everything that must behave the same under bot
 which code is project code, which locals a line can change, how a change is detected
 and stored, loop compression, budgets, and building the final `Trace`.
 
-Hot-path contract for a line event in a recorded frame (`LiveFrame` `lf`):
+Hot-path contract for a line event in a recorded frame (`LiveFrame` `lf`). Each
+backend inlines it, because a Python call per event would cost about as much as the
+rest of the work (measured: see benchmarks/trace_overhead.py):
 
-1. finish the frame's previous line: `observe(lf, f_locals)` appends its hit with the
-   locals that changed, or the backend appends `(index, record, None, 0)` itself
-   when that line can change no local (`lf.p_cands is None`);
+1. finish the frame's pending line `lf.p_slot = (hits, names, deep)`: read each name
+   in `names` from the frame's locals, and where the object differs from `lf.snap`
+   (and is not an equal int/float/str/...), record it; a raw scalar is stored as is,
+   anything else goes through `changed`; a name in `deep` whose object is the same
+   goes through `deep_changed`. Append `(index, record, values or None)` to `hits`;
 2. `index = next_index()`; if `index >= check_at`, call `checkpoint(index)` and stop
    when it returns False;
-3. look the new line up in `lf.lines` (`slot_for` on a miss) and make it pending.
+3. look the new line up in `lf.lines` (`slot_for` on a miss), store it as pending.
 
 A hit is appended when its line finishes, not when it starts, so that the appended
 tuple is complete and the hot path allocates one object per event.
@@ -43,11 +47,13 @@ from .trace_format import (
     Step,
     Trace,
 )
-from .values import EQ_SAFE, RAW_SCALARS, Renderer, Rendered, is_raw
+from .values import RAW_SCALARS, Renderer, Rendered, is_raw
 
 UNBOUND = object()  # a local with no value, in a snapshot or read from the frame
+_LIVE_LOCALS = sys.version_info >= (3, 13)  # PEP 667: f_locals is a live proxy
 _DELETED = Rendered("<unbound>")
 _CHECK_EVERY = 4096  # events between time checks and loop-compression passes
+_BYTES_EVERY = 8  # checkpoints between estimates of the kept values' size
 # Frames kept free below the recursion limit: room for the tracer's own calls and
 # for the calls made by frames between recorded ones, which the stack does not count.
 _RECURSION_MARGIN = 60
@@ -65,11 +71,16 @@ class CodeInfo:
         # Module and class bodies keep their locals in a mapping that may be user code
         # (a metaclass `__prepare__`), so their lines are recorded without values.
         optimized = bool(code.co_flags & CO_OPTIMIZED)
-        self.candidates = line_candidates(code) if optimized else {}
+        self.candidates: dict[int, tuple[tuple[str, ...], frozenset[str]]] = {}
+        for line, names in (line_candidates(code) if optimized else {}).items():
+            self.candidates[line] = (
+                tuple(name for name, _deep in names),
+                frozenset(name for name, deep in names if deep),
+            )
         self.args = argument_names(code) if optimized else ()
         self.generator = bool(code.co_flags & CO_GENERATOR_LIKE)
-        # line number -> (hits list of the line's LineStore, candidates or None)
-        self.lines: dict[int, tuple[list, Any]] = {}
+        # line number -> (hits list of its LineStore, names to read or None, deep names)
+        self.lines: dict[int, tuple[list, Any, frozenset[str]]] = {}
 
 
 class FrameRecord:
@@ -94,12 +105,14 @@ class LiveFrame:
 
     `snap` maps each local to the object last seen in it, `shown` maps the locals
     holding mutable objects to their last rendering, so an in-place change of the
-    same object is detected by comparing renderings. `p_*` describe the pending line:
-    its hits list, its change candidates and its step index.
+    same object is detected by comparing renderings. `p_slot` and `p_index` describe
+    the pending line (None once it is finished). `f_get` is the `get` of the frame's
+    locals when that mapping stays current by itself (the FrameLocalsProxy of 3.13+);
+    before 3.13 `frame.f_locals` is a copy that must be fetched again at each read.
     """
 
-    __slots__ = ("record", "info", "lines", "snap", "shown", "p_hits", "p_cands", "p_index",
-                 "exc", "frame", "tracer")
+    __slots__ = ("record", "info", "lines", "snap", "shown", "p_slot", "p_index",
+                 "exc", "frame", "f_get", "tracer")
 
     def __init__(self, record: FrameRecord, info: CodeInfo, frame: FrameType) -> None:
         self.record = record
@@ -107,11 +120,13 @@ class LiveFrame:
         self.lines = info.lines
         self.snap: dict[str, Any] = {}
         self.shown: dict[str, str] = {}
-        self.p_hits: list | None = None
-        self.p_cands: Any = None
+        self.p_slot: tuple[list, Any, frozenset[str]] | None = None
         self.p_index = 0
-        self.exc: BaseException | None = None  # set by an exception event, cleared by a line
+        # The exception last reported in this frame. A 'return' while it is set and
+        # no line is pending means the frame is unwinding.
+        self.exc: BaseException | None = None
         self.frame = frame
+        self.f_get = frame.f_locals.get if _LIVE_LOCALS else None
         self.tracer: Any = None  # the settrace backend's local trace function
 
 
@@ -144,6 +159,7 @@ class Recorder:
         self.check_at = min(_CHECK_EVERY, config.max_events)
         self.depth_limit = sys.getrecursionlimit()
         self.kept_bytes = 0
+        self.checkpoints = 0
         self.started = 0.0
         self.active = False
         self.budget: BudgetHit | None = None
@@ -173,9 +189,9 @@ class Recorder:
         """Flush the pending lines of frames still running; no more events are taken."""
         self.active = False
         for lf in itertools.chain(self.stack, self.suspended.values()):
-            if lf.p_hits is not None:
-                lf.p_hits.append((lf.p_index, lf.record, None, 0))
-                lf.p_hits = None
+            if lf.p_slot is not None:
+                lf.p_slot[0].append((lf.p_index, lf.record, None))
+                lf.p_slot = None
         self.stack.clear()
         self.suspended.clear()
         current = threading.get_ident()
@@ -217,7 +233,8 @@ class Recorder:
         store = self.stores.get(key)
         if store is None:
             store = self.stores[key] = LineStore(info.file, line)
-        slot = (store.hits, info.candidates.get(line))
+        names, deep = info.candidates.get(line, (None, frozenset()))
+        slot = (store.hits, names, deep)
         info.lines[line] = slot
         return slot
 
@@ -250,64 +267,64 @@ class Recorder:
         lf.shown[name] = text
         return Rendered(text)
 
-    def observe(self, lf: LiveFrame, f_locals: Any, extra: dict[str, Any] | None = None) -> None:
-        """Finish the pending line of `lf`: append its hit with the locals it changed."""
-        snap = lf.snap
-        values = extra
-        size = 0
-        for name, deep in lf.p_cands or ():
-            value = f_locals.get(name, UNBOUND)
-            old = snap.get(name, UNBOUND)
-            cls = type(value)
-            if value is old:
-                # Same object: only an in-place change of a mutable object counts.
-                if not deep or cls in RAW_SCALARS or value is UNBOUND:
+    def changed(self, lf: LiveFrame, name: str, value: Any, values: dict | None) -> dict | None:
+        """Record that `name` now holds another object (not a raw scalar)."""
+        if value is UNBOUND:
+            lf.snap.pop(name, None)
+            item: Any = _DELETED
+        else:
+            lf.snap[name] = value
+            item = self.keep(lf, name, value)
+        if values is None:
+            return {name: item}
+        values[name] = item
+        return values
+
+    def deep_changed(self, lf: LiveFrame, name: str, value: Any, values: dict | None) -> dict | None:
+        """Record `name` if its object, the same as before, now renders differently."""
+        if value is UNBOUND:
+            return values
+        text = self.render(value)
+        if lf.shown.get(name) == text:
+            return values
+        lf.shown[name] = text
+        if values is None:
+            return {name: Rendered(text)}
+        values[name] = Rendered(text)
+        return values
+
+    def observe(self, lf: LiveFrame, f_locals: Any, values: dict | None = None) -> None:
+        """Finish the pending line of `lf` (the general form of the backends' hot path)."""
+        slot = lf.p_slot
+        if slot is None:
+            return
+        lf.p_slot = None
+        names = slot[1]
+        if names is not None:
+            snap = lf.snap
+            for name in names:
+                value = f_locals.get(name, UNBOUND)
+                old = snap.get(name, UNBOUND)
+                if value is old:
+                    if name in slot[2] and type(value) not in RAW_SCALARS:
+                        values = self.deep_changed(lf, name, value, values)
                     continue
-                text = self.render(value)
-                if lf.shown.get(name) == text:
-                    continue
-                lf.shown[name] = text
-                item: Any = Rendered(text)
-                size += len(text)
-            elif cls is type(old) and cls in EQ_SAFE and value == old:
-                continue  # rebound to an equal int/float/str/bool: not a change
-            else:
-                if value is UNBOUND:
-                    del snap[name]
-                    item = _DELETED
-                else:
+                cls = type(value)
+                if cls in RAW_SCALARS:
+                    if cls is type(old) and value == old:
+                        continue  # rebound to an equal scalar: not a change
                     snap[name] = value
-                    if cls in RAW_SCALARS:
-                        item = value
-                        size += min(len(value), self.width) if cls is str else 8
-                    else:
-                        item = self.keep(lf, name, value)
-                        size += len(item.text) if type(item) is Rendered else 32
-            if values is None:
-                values = {}
-            values[name] = item
-            size += len(name) + 4
-        self.kept_bytes += size
-        lf.p_hits.append((lf.p_index, lf.record, values, size))
-        lf.p_hits = None
+                    if values is None:
+                        values = {}
+                    values[name] = value
+                else:
+                    values = self.changed(lf, name, value, values)
+        slot[0].append((lf.p_index, lf.record, values))
 
     def finish_line(self, lf: LiveFrame, f_locals: Any, key: str | None = None,
                     value: Any = None) -> None:
         """Finish the pending line, adding a `__return__`-style entry when `key` is given."""
-        if lf.p_hits is None:
-            return
-        extra = None
-        if key is not None:
-            extra = {key: value}
-        if lf.p_cands is None and extra is None:
-            lf.p_hits.append((lf.p_index, lf.record, None, 0))
-            lf.p_hits = None
-            return
-        if lf.p_cands is None:
-            lf.p_hits.append((lf.p_index, lf.record, extra, 16))
-            lf.p_hits = None
-            return
-        self.observe(lf, f_locals, extra)
+        self.observe(lf, f_locals, {key: value} if key is not None else None)
 
     def keep_value(self, value: Any) -> Any:
         return value if is_raw(value) else Rendered(self.render(value))
@@ -324,6 +341,9 @@ class Recorder:
             self.stop_for("seconds", config.max_seconds, f"{elapsed:.1f} s spent recording")
             return False
         self.compact_all()
+        self.checkpoints += 1
+        if self.checkpoints % _BYTES_EVERY == 0:
+            self.kept_bytes = self.estimate_kept_bytes()
         if self.kept_bytes >= config.max_bytes:
             self.stop_for("bytes", config.max_bytes,
                           f"about {self.kept_bytes} bytes of rendered values kept")
@@ -335,7 +355,25 @@ class Recorder:
         k = self.k
         for store in self.stores.values():
             if len(store.hits) > 2 * k:
-                self.kept_bytes -= compact(store, k)
+                compact(store, k)
+
+    def estimate_kept_bytes(self) -> int:
+        """Estimate the JSON size of the kept values; raw values count as rendered later."""
+        width = self.width
+        total = 0
+        for store in self.stores.values():
+            for _index, _record, values in store.hits:
+                if not values:
+                    continue
+                for name, value in values.items():
+                    if type(value) is Rendered:
+                        total += len(value.text)
+                    elif type(value) is str:
+                        total += min(len(value), width) + 2
+                    else:
+                        total += 8
+                    total += len(name) + 4
+        return total
 
     def stop_for(self, kind: str, limit: float, detail: str) -> None:
         """Record why recording stops early; the backend detaches itself afterwards."""
@@ -345,7 +383,7 @@ class Recorder:
         line = None
         if where is not None:
             self.last_index = max(self.last_index, where.p_index)
-            if where.p_hits is not None:
+            if where.p_slot is not None:
                 line = self._line_of_pending(where)
         self.budget = BudgetHit(
             kind=kind,
@@ -358,7 +396,7 @@ class Recorder:
 
     def _line_of_pending(self, lf: LiveFrame) -> int | None:
         for line, slot in lf.lines.items():
-            if slot[0] is lf.p_hits:
+            if slot is lf.p_slot:
                 return line
         return None
 
@@ -388,7 +426,7 @@ class Recorder:
                 file=store.file, line=store.line, hits=store.total, omitted=store.omitted,
                 omitted_between=store.omitted_between(self.k),
             ))
-            for index, record, values, _size in store.hits:
+            for index, record, values in store.hits:
                 frames[record.id] = record
                 steps.append(Step(
                     index=index,

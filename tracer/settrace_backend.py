@@ -20,9 +20,9 @@ import sys
 from types import FrameType
 from typing import Any, Callable
 
-from .recorder import LiveFrame, Recorder, StopRecording
+from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
-from .values import Rendered
+from .values import RAW_SCALARS, Rendered
 
 _RETURN_OPCODES = frozenset(
     dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap
@@ -128,33 +128,59 @@ class SettraceBackend:
         rec = self.rec
         record = lf.record
         info = lf.info
-        lines = lf.lines
-        stack = rec.stack
+        lines_get = lf.lines.get
+        snap = lf.snap
+        snap_get = snap.get
+        f_get = lf.f_get
         next_index = rec.next_index
-        observe = rec.observe
+        changed = rec.changed
+        deep_changed = rec.deep_changed
         slot_for = rec.slot_for
+        raw_scalars = RAW_SCALARS
 
         def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
             try:
                 if event == "line":
-                    hits = lf.p_hits
-                    if hits is not None:
-                        if lf.p_cands is None:
-                            hits.append((lf.p_index, record, None, 0))
+                    # The hot path: see the contract in recorder.py.
+                    slot = lf.p_slot
+                    if slot is not None:
+                        names = slot[1]
+                        if names is None:
+                            slot[0].append((lf.p_index, record, None))
                         else:
-                            observe(lf, frame.f_locals)
+                            get = f_get or frame.f_locals.get
+                            values = None
+                            for name in names:
+                                value = get(name, UNBOUND)
+                                old = snap_get(name, UNBOUND)
+                                if value is old:
+                                    if name in slot[2] and type(value) not in raw_scalars:
+                                        values = deep_changed(lf, name, value, values)
+                                    continue
+                                cls = type(value)
+                                if cls in raw_scalars:
+                                    if cls is type(old) and value == old:
+                                        continue
+                                    snap[name] = value
+                                    if values is None:
+                                        values = {name: value}
+                                    else:
+                                        values[name] = value
+                                else:
+                                    values = changed(lf, name, value, values)
+                            slot[0].append((lf.p_index, record, values))
                     index = next_index()
                     if index >= rec.check_at and not rec.checkpoint(index):
+                        lf.p_slot = None
                         rec.active = False
                         self.detach()
                         return None
                     line = frame.f_lineno
-                    slot = lines.get(line)
+                    slot = lines_get(line)
                     if slot is None:
                         slot = slot_for(info, line)
-                    lf.p_hits, lf.p_cands = slot
+                    lf.p_slot = slot
                     lf.p_index = index
-                    lf.exc = None
                     return local_trace
 
                 if event == "return":
@@ -163,7 +189,7 @@ class SettraceBackend:
 
                 if event == "exception":
                     exc = arg[1]
-                    if lf.exc is not exc:
+                    if lf.exc is not exc or lf.p_slot is not None:
                         lf.exc = exc
                         text = rec.renderer.render_exception(exc)
                         rec.finish_line(lf, frame.f_locals, EXCEPTION_KEY, Rendered(text))
@@ -176,7 +202,7 @@ class SettraceBackend:
 
     def _on_return(self, lf: LiveFrame, frame: FrameType, value: Any) -> None:
         rec = self.rec
-        if lf.exc is not None:
+        if lf.exc is not None and lf.p_slot is None:
             # 'return' right after 'exception' with no line between: the frame unwinds.
             rec.finish_line(lf, frame.f_locals)
             lf.record.raised = rec.renderer.render_exception(lf.exc)

@@ -25,12 +25,10 @@ import types
 from typing import Any, Callable
 
 # Exact types whose instances can be kept as they are and rendered after recording,
-# because nothing can change them in place. `tuple` qualifies only when its items do,
-# see `is_raw`.
+# because nothing can change them in place, and whose `==` is the built-in one, so
+# comparing two of the same type runs no user code. `tuple` can be kept raw only
+# when its items can, see `is_raw`.
 RAW_SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
-
-# Exact types for which `==` is the built-in comparison and so runs no user code.
-EQ_SAFE = frozenset({int, float, str, bool})
 
 MAX_DEPTH = 4  # nesting levels rendered before a container shows as `[...]`
 RAW_TUPLE_ITEMS = 8  # longer tuples are rendered at once instead of kept raw
