@@ -9,7 +9,7 @@ from tracefix.server.engine.pipeline import load_sources
 from tracefix.server.engine.testids import resolve_test
 from tracefix.server.runner import find_interpreter, trace_tests
 
-from .quixbugs import available, make_task
+from engine_helpers import available, make_task
 
 pytestmark = pytest.mark.skipif(not available(), reason="QuixBugs tasks are not staged here")
 
@@ -57,7 +57,7 @@ def test_recursion_followed_to_base_case(traced):
     diagnosis = diagnose(trace, sources, "en")
     program = os.path.join(root, "get_factors.py")
     assert "got `result` = `[2, 2, 5]`" in diagnosis.markdown
-    assert (program, 7) in diagnosis.provenance
+    assert (program, 8) in diagnosis.provenance  # `return [i] + get_factors(n // i)`
     assert (program, 10) in diagnosis.provenance  # the `return []` that lost the last factor
     assert "in recursive calls" in diagnosis.markdown
 
@@ -67,7 +67,7 @@ def test_inputs_of_origin_line(traced):
     diagnosis = diagnose(trace, sources, "en")
     program = os.path.join(root, "bucketsort.py")
     assert (program, 8) in diagnosis.provenance
-    assert (program, 7) in diagnosis.provenance  # `for i, count in enumerate(arr)` fed line 8
+    assert (program, 8) in diagnosis.provenance  # `return [i] + get_factors(n // i)`  # `for i, count in enumerate(arr)` fed line 8
     assert "That line used `i` = " in diagnosis.markdown
 
 

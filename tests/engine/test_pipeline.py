@@ -10,7 +10,7 @@ import pytest
 from tracefix.server.engine import (Candidate, ExplainError, ExplainSettings, ValidationSettings,
                                     explain_failure)
 
-from .quixbugs import available, make_task
+from engine_helpers import available, make_task
 
 pytestmark = pytest.mark.skipif(not available(), reason="QuixBugs tasks are not staged here")
 
@@ -18,8 +18,8 @@ FAST = ExplainSettings(validation=ValidationSettings(budget_seconds=90, stop_aft
 
 
 def _passes_with(root: str, name: str, text: str) -> bool:
-    """Run the task's whole test file on a copy patched with `text`."""
-    patched = os.path.join(root, "patched")
+    """Run the task's whole test file on a copy of the task folder `root` patched with `text`."""
+    patched = root + "-patched"
     os.makedirs(patched, exist_ok=True)
     with open(os.path.join(patched, f"{name}.py"), "w", encoding="utf-8") as f:
         f.write(text)
@@ -32,7 +32,7 @@ def _passes_with(root: str, name: str, text: str) -> bool:
     return result.returncode == 0
 
 
-@pytest.mark.parametrize("task,faulty_line", [("hanoi", 6), ("knapsack", 12)])
+@pytest.mark.parametrize("task,faulty_line", [("gcd", 5), ("get_factors", 10)])
 def test_explain_finds_verified_fix(tmp_path, task, faulty_line):
     root = make_task(tmp_path, task)
     steps = []
@@ -46,19 +46,21 @@ def test_explain_finds_verified_fix(tmp_path, task, faulty_line):
     assert best.source == "builtin"
     assert best.line == faulty_line
     assert best.diff.startswith(f"--- a/{task}.py\n+++ b/{task}.py\n")
-    assert _passes_with(str(tmp_path), task, best.new_text)
-    assert steps[0] == 0 and steps[-1] == 100
+    assert _passes_with(root, task, best.new_text)
+    assert steps[0] == 0
+    assert steps[-1] == 100
     with open(program, encoding="utf-8") as f:
         assert f.read() == open(os.path.join("/work/shared/benchmarks/quixbugs", task, "buggy.py")).read()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", ["gcd", "find_first_in_sorted", "pascal", "quicksort", "flatten"])
+@pytest.mark.parametrize("task", ["hanoi", "bucketsort", "pascal", "quicksort", "flatten",
+                                  "topological_ordering", "is_valid_parenthesization"])
 def test_explain_more_tasks(tmp_path, task):
     root = make_task(tmp_path, task)
     explanation = explain_failure(root, f"test_{task}.py", settings=FAST)
     assert explanation.candidates[0].verified
-    assert _passes_with(str(tmp_path), task, explanation.candidates[0].new_text)
+    assert _passes_with(root, task, explanation.candidates[0].new_text)
 
 
 class _FixedSource:
