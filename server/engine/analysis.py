@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tracefix.tracer.trace_format import EXCEPTION_KEY, Frame, LineSummary, Trace
 
 from .dependence import controlling_line, writers
+from .scopes import first_line
 from .localize import is_test_file
 from .provenance import (Origin, TraceIndex, follow, inputs_of, parse_source,
                          produced_expression, raising_step, read_names, statement_at)
@@ -68,7 +69,7 @@ def analyze(trace: Trace, sources: dict[str, str]) -> Findings:
     test_frame = _test_frame(trace, index)
     findings = Findings(kind="none")
     findings.entry = _entry_call(index, test_frame, root)
-    findings.calls = _call_counts(trace, index, root)
+    findings.calls = _call_counts(trace, index, sources, root)
     findings.loops = _loops(trace, root)
     if failure is None:
         return findings
@@ -208,7 +209,7 @@ def _explain_exception(findings: Findings, index: TraceIndex, sources: dict[str,
         return
     findings.failing_function = frame.qualname
     findings.chain.append(Origin(path, line, frame.id, "raised", EXCEPTION_KEY,
-                                 step.values.get(EXCEPTION_KEY)))
+                                 step.values.get(EXCEPTION_KEY) or findings.exc_type))
     statement = statement_at(sources.get(path, ""), line)
     for name in read_names(statement)[:MAX_NAMES_AT_RAISE]:
         chain = follow(index, sources, frame.id, name, step.index + 0.5)
@@ -238,12 +239,41 @@ def _entry_call(index: TraceIndex, test_frame: Frame | None, root: str) -> Frame
     return None
 
 
-def _call_counts(trace: Trace, index: TraceIndex, root: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _call_counts(trace: Trace, index: TraceIndex, sources: dict[str, str],
+                 root: str) -> dict[str, int]:
+    """Count calls per function.
+
+    The trace may keep only some frames of a function called many times, so the hit
+    count of the function's first body line is used where that line runs once per
+    call (it is not a loop header).
+    """
+    frames: dict[tuple[int, int], list[Frame]] = {}
     for frame in trace.frames:
         if not is_test_file(index.path(frame.file), root):
-            counts[frame.qualname] = counts.get(frame.qualname, 0) + 1
+            frames.setdefault((frame.file, frame.first_line), []).append(frame)
+    hits = {(s.file, s.line): s.hits for s in trace.lines}
+
+    counts: dict[str, int] = {}
+    for (file_index, first), group in frames.items():
+        count = len(group)
+        body_line = _first_body_line(sources.get(index.path(file_index), ""), first)
+        if body_line is not None:
+            count = max(count, hits.get((file_index, body_line), 0))
+        counts[group[0].qualname] = counts.get(group[0].qualname, 0) + count
     return {name: n for name, n in counts.items() if n > 1}
+
+
+def _first_body_line(source: str, first: int) -> int | None:
+    tree = parse_source(source)
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and first_line(node) == first:
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                body = body[1:]  # a docstring runs no line event
+            if body and not isinstance(body[0], (ast.For, ast.AsyncFor, ast.While)):
+                return body[0].lineno
+            return None
+    return None
 
 
 def _loops(trace: Trace, root: str) -> list[LineSummary]:

@@ -218,8 +218,9 @@ def collapse(chain: list[Origin]) -> list[tuple[Origin, int]]:
     """Merge consecutive origins on the same line (recursion), counting the repeats."""
     merged: list[tuple[Origin, int]] = []
     for origin in chain:
-        if merged and (merged[-1][0].file, merged[-1][0].line, merged[-1][0].how) == (
-                origin.file, origin.line, origin.how):
+        last = merged[-1][0] if merged else None
+        if last and (last.file, last.line, last.how, last.name) == (
+                origin.file, origin.line, origin.how, origin.name):
             merged[-1] = (merged[-1][0], merged[-1][1] + 1)
         else:
             merged.append((origin, 1))
