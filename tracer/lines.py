@@ -61,15 +61,35 @@ def line_candidates(code: CodeType) -> dict[int, Candidates]:
     Lines that can change no local are left out, so the recorder skips reading the
     frame's locals after them.
     """
+    stored, loaded, mutating, inplace = _scan(code)
+    result: dict[int, Candidates] = {}
+    for line in sorted(set(stored) | (set(loaded) & mutating)):
+        deep_names = set(loaded.get(line, ())) if line in mutating else set()
+        if line in inplace:
+            deep_names.update(stored.get(line, ()))
+        ordered = dict.fromkeys(stored.get(line, []) + sorted(deep_names))
+        result[line] = tuple((name, name in deep_names) for name in ordered)
+    return result
+
+
+def line_bindings(code: CodeType) -> dict[int, list[str]]:
+    """Map each line of `code` to the locals it binds or unbinds."""
+    return _scan(code)[0]
+
+
+def _scan(code: CodeType) -> tuple[dict[int, list[str]], dict[int, list[str]], set[int], set[int]]:
+    """Return (stored, loaded, lines with mutating operations, lines with in-place ops)."""
     stored: dict[int, list[str]] = {}
     loaded: dict[int, list[str]] = {}
     mutating: set[int] = set()
     inplace: set[int] = set()
     line: int | None = None
 
-    for instruction in dis.get_instructions(code):
+    instructions = list(dis.get_instructions(code))
+    skipped = _handler_cleanup(instructions)
+    for position, instruction in enumerate(instructions):
         line = _line_of(instruction, line)
-        if line is None:
+        if line is None or position in skipped:
             continue
         name = instruction.opname
         if name in _STORE_OPS:
@@ -90,14 +110,23 @@ def line_candidates(code: CodeType) -> dict[int, Candidates]:
         elif name.startswith("INPLACE_"):  # 3.10
             inplace.add(line)
 
-    result: dict[int, Candidates] = {}
-    for line in sorted(set(stored) | (set(loaded) & mutating)):
-        deep_names = set(loaded.get(line, ())) if line in mutating else set()
-        if line in inplace:
-            deep_names.update(stored.get(line, ()))
-        ordered = dict.fromkeys(stored.get(line, []) + sorted(deep_names))
-        result[line] = tuple((name, name in deep_names) for name in ordered)
-    return result
+    return stored, loaded, mutating, inplace
+
+
+def _handler_cleanup(instructions: list[dis.Instruction]) -> set[int]:
+    """Positions of `name = None; del name` that end an `except ... as name:` block.
+
+    The compiler adds them to the handler's last line; reporting `name=<unbound>`
+    there would show a change the source does not contain.
+    """
+    skipped: set[int] = set()
+    for position in range(2, len(instructions)):
+        delete, store, load = instructions[position], instructions[position - 1], instructions[position - 2]
+        if (delete.opname == "DELETE_FAST" and store.opname == "STORE_FAST"
+                and store.argval == delete.argval
+                and load.opname == "LOAD_CONST" and load.argval is None):
+            skipped.update((position, position - 1))
+    return skipped
 
 
 def argument_names(code: CodeType) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ Hot-path contract for a line event in a recorded frame (`LiveFrame` `lf`). Each
 backend inlines it, because a Python call per event would cost about as much as the
 rest of the work (measured: see benchmarks/trace_overhead.py):
 
-1. finish the frame's pending line `lf.p_slot = (hits, names, deep)`: read each name
+1. finish the frame's pending line `lf.p_slot = (hits, names, deep, binds)`: read each name
    in `names` from the frame's locals, and where the object differs from `lf.snap`
    (and is not an equal int/float/str/...), record it; a raw scalar is stored as is,
    anything else goes through `changed`; a name in `deep` whose object is the same
@@ -34,7 +34,13 @@ from typing import Any
 
 from .compress import LineStore, compact
 from .config import TraceConfig
-from .lines import CO_GENERATOR_LIKE, CO_OPTIMIZED, argument_names, line_candidates
+from .lines import (
+    CO_GENERATOR_LIKE,
+    CO_OPTIMIZED,
+    argument_names,
+    line_bindings,
+    line_candidates,
+)
 from .scope import ProjectScope
 from .trace_format import (
     EXCEPTION_KEY,
@@ -62,7 +68,8 @@ _RECURSION_MARGIN = 60
 class CodeInfo:
     """What the recorder knows about one project code object."""
 
-    __slots__ = ("code", "file", "qualname", "candidates", "lines", "args", "generator")
+    __slots__ = ("code", "file", "qualname", "candidates", "binds", "lines", "args",
+                 "generator")
 
     def __init__(self, code: CodeType, file: int) -> None:
         self.code = code
@@ -77,10 +84,14 @@ class CodeInfo:
                 tuple(name for name, _deep in names),
                 frozenset(name for name, deep in names if deep),
             )
+        # Names each line binds or unbinds; the others it can only change in place.
+        self.binds = {line: frozenset(names) for line, names in
+                      (line_bindings(code) if optimized else {}).items()}
         self.args = argument_names(code) if optimized else ()
         self.generator = bool(code.co_flags & CO_GENERATOR_LIKE)
-        # line number -> (hits list of its LineStore, names to read or None, deep names)
-        self.lines: dict[int, tuple[list, Any, frozenset[str]]] = {}
+        # line number -> (hits list of its LineStore, names to read or None, deep
+        # names, bound names)
+        self.lines: dict[int, tuple[list, Any, frozenset[str], frozenset[str]]] = {}
 
 
 class FrameRecord:
@@ -234,7 +245,7 @@ class Recorder:
         if store is None:
             store = self.stores[key] = LineStore(info.file, line)
         names, deep = info.candidates.get(line, (None, frozenset()))
-        slot = (store.hits, names, deep)
+        slot = (store.hits, names, deep, info.binds.get(line, frozenset()))
         info.lines[line] = slot
         return slot
 
@@ -271,6 +282,11 @@ class Recorder:
         """Record that `name` now holds another object (not a raw scalar)."""
         if value is UNBOUND:
             lf.snap.pop(name, None)
+            slot = lf.p_slot
+            if slot is not None and name not in slot[3]:
+                # Unbound by code the line does not show (the end of an
+                # `except ... as name` block): not a change of this line.
+                return values
             item: Any = _DELETED
         else:
             lf.snap[name] = value
@@ -298,7 +314,6 @@ class Recorder:
         slot = lf.p_slot
         if slot is None:
             return
-        lf.p_slot = None
         names = slot[1]
         if names is not None:
             snap = lf.snap
@@ -320,6 +335,7 @@ class Recorder:
                 else:
                     values = self.changed(lf, name, value, values)
         slot[0].append((lf.p_index, lf.record, values))
+        lf.p_slot = None
 
     def finish_line(self, lf: LiveFrame, f_locals: Any, key: str | None = None,
                     value: Any = None) -> None:

@@ -156,6 +156,8 @@ class Renderer:
             text = self._render(value, 0, set())
         except Exception:  # a rendering bug must never reach the user's test
             return f"<{_safe_type_name(value)} object>"
+        if type(value) in (str, bytes, bytearray):
+            return text  # already cut by its handler, with an exact count
         return truncate(text, self.width)
 
     def render_exception(self, exc: BaseException) -> str:
