@@ -200,13 +200,14 @@ def _calls(frames: list[Frame], k: int) -> str:
         args = ", ".join(f"{name}={value}" for name, value in frame.args.items())
         return f"call: {args}" if args else "call"
 
+    # The trace holds only activations with a kept step, so the number of calls left
+    # out here is not known; `...` marks that some were.
     ordered = sorted(frames, key=lambda f: f.id)
     if len(ordered) <= 2 * k:
         return "; ".join(one(f) for f in ordered)
-    hidden = len(ordered) - 2 * k
     head = "; ".join(one(f) for f in ordered[:k])
     tail = "; ".join(one(f) for f in ordered[-k:])
-    return f"{head}; ... ({hidden} more calls); {tail}"
+    return f"{head}; ... {tail}"
 
 
 def _failing_location(trace: Trace) -> tuple[int, int] | None:

@@ -1,0 +1,88 @@
+"""The NExT-style inline rendering of recorded traces."""
+
+from tracefix.tracer import render_inline
+from tracefix.tracer.trace_format import Failure
+from tracer_helpers import SAMPLES, record
+from tracer_samples import algos
+
+ALGOS = str(SAMPLES / "algos.py")
+
+
+def sources_of(trace):
+    return {f.path: open(f.path, encoding="utf-8").read() for f in trace.files}
+
+
+def test_bitcount_lines_hand_checked():
+    _, trace = record(algos.bitcount, 127)
+
+    text = render_inline(trace, sources_of(trace))
+
+    assert "def bitcount(n):  # call: n=127\n" in text
+    assert "    count = 0  # (1) count=0\n" in text
+    assert "    while n:  # (2); (5); (8); ... (17); (20); (23)\n" in text
+    assert ("        n &= n - 1  # (3) n=126; (6) n=124; (9) n=120; ... "
+            "(15) n=96; (18) n=64; (21) n=0\n") in text
+    assert ("        count += 1  # (4) count=1; (7) count=2; (10) count=3; ... "
+            "(16) count=5; (19) count=6; (22) count=7\n") in text
+    assert "    return count  # (24) __return__=7\n" in text
+    assert text.startswith("# Trace of sample (unknown); Python ")
+
+
+def test_recursive_calls_on_def_line():
+    _, trace = record(algos.gcd, 35, 21)
+
+    text = render_inline(trace, sources_of(trace))
+
+    assert ("def gcd(a, b):  # call: a=35, b=21; call: a=21, b=14; call: a=14, b=7; "
+            "call: a=7, b=0\n") in text
+    assert "        return gcd(b, a % b)  # (2) __return__=7; (4) __return__=7; (6) __return__=7\n" in text
+
+
+def test_many_calls_are_compressed():
+    _, trace = record(algos.factorial, 9)
+
+    line = next(l for l in render_inline(trace, sources_of(trace)).splitlines()
+                if l.startswith("def factorial"))
+    assert "call: n=9; call: n=8; call: n=7; ... call: n=3; call: n=2; call: n=1" in line
+
+
+def test_generator_yields_and_test_function_last():
+    _, trace = record(algos.collect, 3)
+    trace.test_id = "test_algos.py::collect"  # makes `collect` the test function
+
+    text = render_inline(trace, sources_of(trace))
+
+    assert text.index("def squares(n):") < text.index("def collect(n):")
+    assert "        yield i * i  # (4) __yield__=0; (8) __yield__=1; (12) __yield__=4\n" in text
+    assert "    for x in squares(n):  # (2) x=0; (6) x=1; (10) x=4; (14)\n" in text
+
+
+def test_exception_and_failure_footer():
+    _, trace = record(algos.fails, {})
+    trace.failure = Failure(exc_type="KeyError", message="'missing'", file=ALGOS, line=40)
+
+    text = render_inline(trace, sources_of(trace))
+
+    assert ('    value = d["missing"]  # (1) __exception__=KeyError: missing; '
+            "!! KeyError raised here\n") in text
+    assert text.rstrip().endswith("# FAILED at algos.py:40: KeyError: 'missing'")
+
+
+def test_uses_given_sources_only():
+    _, trace = record(algos.loop, 2)
+    lines = open(ALGOS, encoding="utf-8").read().splitlines()
+    lines[34] = "        total = total + i  # edited"
+
+    text = render_inline(trace, {ALGOS: "\n".join(lines)})
+
+    assert "        total = total + i  # edited  # (3); (5) total=1\n" in text
+    assert render_inline(trace, {ALGOS: "\n".join(lines)}) == text
+
+
+def test_missing_source_shows_executed_lines():
+    _, trace = record(algos.loop, 2)
+
+    text = render_inline(trace, {})
+
+    assert "line 35:  # (3); (5) total=1" in text
+    assert "def loop" not in text
