@@ -134,8 +134,8 @@ def register(server: TracefixServer) -> None:
         explain_actions = [
             types.CodeAction(
                 title=explain.explain_title(ls, nodeid), kind=EXPLAIN_KIND, diagnostics=ours or None,
-                command=types.Command(explain.explain_title(ls, nodeid), "tracefix.explainFailure",
-                                      [uri, nodeid]),
+                command=types.Command(title=explain.explain_title(ls, nodeid),
+                                      command="tracefix.explainFailure", arguments=[uri, nodeid]),
             )
             for nodeid in dict.fromkeys(nodeids)
         ]

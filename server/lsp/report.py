@@ -26,7 +26,7 @@ def report_path(root: str, nodeid: str) -> str:
 def render_report(nodeid: str, explanation, locale: str) -> str:
     """Return the report: diagnosis, suspicious lines, verified fixes, notes, the trace."""
     out = [f"# {translate('lsp.report.title', locale, test=nodeid)}", ""]
-    out += [explanation.diagnosis.markdown.rstrip(), ""]
+    out += [explanation.diagnosis.summary, "", explanation.diagnosis.markdown.rstrip(), ""]
 
     if explanation.suspicious:
         out += [f"## {translate('lsp.report.suspicious', locale)}", ""]

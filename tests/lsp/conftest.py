@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Union
 
 import pytest
 import pytest_lsp
@@ -35,6 +36,7 @@ def pytest_collection_modifyitems(items):
                                               server_env=SERVER_ENV))
 async def client(lsp_client: LanguageClient):
     lsp_client.inlay_hint_refreshes = 0
+    fix_code_action_union(lsp_client)
 
     @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
     def inlay_hint_refresh(params: None) -> None:
@@ -63,3 +65,21 @@ def quixbugs(tmp_path):
         return project
 
     return make
+
+
+def fix_code_action_union(client: LanguageClient) -> None:
+    """Make the test client tell a CodeAction that carries a command from a Command.
+
+    lsprotocol 2025.0.0 structures any item of a codeAction result that has a "command"
+    key as a Command, so a CodeAction with a command (here, "Explain failure") would lose
+    its kind and diagnostics. In a Command, "command" is the command's name (a string);
+    in a CodeAction it is an object.
+    """
+    converter = client.protocol._converter
+
+    def structure(item, _type):
+        if isinstance(item.get("command"), str):
+            return converter.structure(item, types.Command)
+        return converter.structure(item, types.CodeAction)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], structure)
