@@ -93,9 +93,10 @@ def _conditions_on(name: str, ctx: OperatorContext) -> list[str]:
     kind = ctx.scope.kinds.get(name)
     if kind == "int":
         return [f"{name} == 0"]
-    if kind in CONTAINER_KINDS or kind in (None, "mixed", "bool"):
-        return [name, f"not {name}"]
-    return []
+    if kind in ("none", "float"):
+        return []
+    # Containers, bools, objects such as a deque, and names without traced values.
+    return [name, f"not {name}"]
 
 
 def constant_condition(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:

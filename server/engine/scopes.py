@@ -2,7 +2,7 @@
 
 Name-replacing repairs only try locals and parameters of the function around the line
 (and of the functions enclosing it), and skip a replacement whose traced values are of a
-different kind (an int for a list, say); that keeps the candidate count small without
+different kind (an int for a list, say). That keeps the candidate count small without
 executing anything.
 """
 

@@ -54,9 +54,9 @@ def resolve_test(root: str, test_id: str, *, interpreter: Interpreter, timeout: 
     if rest is None:
         matches = collected
     else:
-        wanted = f"{relpath}::{rest}"
-        matches = [n for n in collected if n == wanted] or \
-            [n for n in collected if n.startswith(wanted + "[")]
+        requested = f"{relpath}::{rest}"
+        matches = [n for n in collected if n == requested] or \
+            [n for n in collected if n.startswith(requested + "[")]
         if not matches:
             sample = ", ".join(collected[:5]) or "-"
             raise ExplainError("not-collected", translate(

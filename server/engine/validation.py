@@ -2,7 +2,7 @@
 
 Each candidate costs one or two pytest child processes, so validation dominates the
 explain pipeline. Workers take candidates in order, stop taking new ones when the budget
-is spent, when the caller cancels, or when enough verified fixes are found; candidates
+is spent, when the caller cancels, or when enough verified fixes are found. Candidates
 never started stay unverified with `total == 0`.
 """
 

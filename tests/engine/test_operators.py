@@ -205,3 +205,15 @@ def test_unified_diff_marks_missing_newline():
     diff = unified_diff("x = 1", "x = 2", "m.py")
     assert diff.startswith("--- a/m.py\n+++ b/m.py\n")
     assert "-x = 1\n\\ No newline at end of file\n+x = 2\n\\ No newline at end of file\n" in diff
+
+
+def test_constant_condition_uses_object_locals():
+    source = _source("""
+        def bfs(queue):
+            while True:
+                queue.popleft()
+    """)
+    trace = _int_trace(1, queue="deque([1, 2])")
+    produced = [e.apply(source) for e in line_edits(source, PATH, 2, trace)
+                if e.kind == "constant-condition"]
+    assert "def bfs(queue):\n    while queue:\n        queue.popleft()\n" in produced
