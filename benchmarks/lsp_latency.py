@@ -1,9 +1,9 @@
 """Measure inlay-hint and hover latency of the language server on a 5,000-line traced file.
 
-Runs in-process: it builds the real server, gives it a workspace with one open document
-and a stored trace of that document (generated, 5,000 lines, every line traced, loop
-lines compressed), then calls the registered `textDocument/inlayHint` and
-`textDocument/hover` handlers directly and times them, with and without turning the
+Runs in-process. It builds the real server and gives it a workspace with one open
+document and a stored trace of that document (generated, 5,000 lines, every line
+traced, loop lines compressed). It then calls the registered `textDocument/inlayHint`
+and `textDocument/hover` handlers directly and times them, with and without turning the
 result into JSON-ready data (the converter step pygls runs before writing it).
 The target is p95 <= 5 ms per request.
 
@@ -30,7 +30,7 @@ from tracefix.server.lsp.trace_index import TraceIndex
 from tracefix.server.runner import TestOutcome
 from tracefix.tracer.trace_format import Frame, LineSummary, SourceFile, Step, Trace
 
-VIEWPORT_LINES = 60  # lines an editor asks hints for when a screen is shown
+VIEWPORT_LINES = 60  # lines an editor requests hints for when it shows one screen
 
 
 def generate_source(lines: int) -> str:

@@ -1,8 +1,8 @@
 """The "Explain failure" command and the quick fixes it leaves behind.
 
 Explaining runs the engine's pipeline (trace, diagnose, localize, search for fixes,
-validate each in a sandbox) on a worker thread while `$/progress` notifications keep the
-editor informed; the client may cancel through the progress token. The diagnosis is
+validate each in a sandbox) on a worker thread, while `$/progress` notifications keep
+the editor informed. The client may cancel through the progress token. The diagnosis is
 written as a markdown report in the runner's cache folder, outside the workspace, and
 the client is asked to open it with `window/showDocument`.
 
@@ -112,8 +112,8 @@ async def _begin_progress(ls: TracefixServer, cancel: threading.Event, test: str
     token = f"tracefix-explain-{uuid.uuid4()}"
     try:
         await ls.work_done_progress.create_async(token)
-    except Exception as exc:  # the client refused; explaining works without progress
-        log.warning("client refused progress token %s: %s", token, exc)
+    except Exception as exc:  # the client rejected it; explaining works without progress
+        log.warning("creating progress token %s failed: %s; explaining without progress", token, exc)
         return None
     # pygls cancels this future when the client sends window/workDoneProgress/cancel.
     ls.work_done_progress.tokens[token].add_done_callback(lambda _: cancel.set())

@@ -1,7 +1,7 @@
 """The work done on a worker thread for one test file: run, trace, index.
 
 These functions call the runner (which starts pytest child processes) and build the
-TraceIndex, so the event loop receives a TestRun ready to answer requests. They take
+TraceIndex, so the event loop receives a TestRun ready to serve requests. They take
 plain values, never the server, because they run outside the event loop thread.
 """
 
@@ -21,7 +21,7 @@ from .trace_index import TraceIndex
 log = logging.getLogger(__name__)
 
 # Tracing records every executed line, so only the first failing test of a file is
-# traced after a run; "Re-run traced" traces any other one on request. The other
+# traced after a run. "Re-run traced" traces any other one on request, and the other
 # failures still get diagnostics from the untraced run's report.
 TRACED_TESTS_PER_RUN = 1
 SUSPICIOUS_KEPT = 5  # suspicious lines kept per failing test; diagnostics list the top 3

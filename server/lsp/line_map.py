@@ -1,4 +1,4 @@
-"""Where each traced line of a file is now, while the user edits the open document.
+"""A map from traced lines to their current place in an open document being edited.
 
 A trace describes the file as it was when the test ran. After edits, a hint must move
 with its line or disappear, and never sit on a wrong line. The map follows every

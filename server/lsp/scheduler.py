@@ -1,7 +1,7 @@
 """Background jobs per test file: one at a time, with overlapping requests merged.
 
 Test runs are child processes that take seconds, so they run on worker threads and the
-event loop keeps answering hovers and hints. Saving a file three times while its tests
+event loop keeps serving hovers and hints. Saving a file three times while its tests
 run must not start three more runs: jobs for one key (a test file) run one after
 another, and a request for a job that is already waiting replaces it. A running job
 whose same kind of job is requested again is superseded: it finishes (its child

@@ -1,6 +1,6 @@
-"""Which test files to run for a file that was opened, saved or named in a command.
+"""Selection of the test files to run for a file that was opened, saved or named in a command.
 
-The rule is a cheap heuristic, chosen so that a save never waits for an import graph:
+The rule is a cheap text search rather than an import graph, so that it stays fast:
 
 - A test file (`test_*.py` or `*_test.py`) selects itself.
 - Any other Python file `pkg/mod.py` selects every test file in the workspace whose text
