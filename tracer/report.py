@@ -229,10 +229,24 @@ def _message(report: pytest.TestReport) -> str:
     return text.splitlines()[-1] if text else ""
 
 
-def _crash_location(report: pytest.TestReport) -> dict[str, Any] | None:
+def _crash_location(report: pytest.TestReport, is_project: Callable[[str], bool]) -> dict[str, Any] | None:
+    """Return the deepest traceback entry in project code, else pytest's crash location.
+
+    pytest's own crash location is the innermost frame, which can be library code or a
+    trace function (a RecursionError is often raised inside one), where an editor
+    cannot show it on the user's line.
+    """
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is None or report.passed:
         return None
+    entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", None) or []
+    for entry in reversed(entries):
+        location = getattr(entry, "reprfileloc", None)
+        if location is None:
+            continue
+        path = os.path.abspath(str(location.path))
+        if is_project(path):
+            return {"path": path, "line": int(location.lineno)}
     return {"path": os.path.abspath(str(crash.path)), "line": int(crash.lineno)}
 
 
@@ -250,8 +264,9 @@ class ReportWriter:
         self._stacks = self._register_stack_dump(path + STACKS_SUFFIX)
         self._coverage: _MonitoringLines | _SettraceLines | None = None
         self._coverage_note = ""
+        self._is_project = project_file_filter(root)
         if coverage:
-            self._coverage = self._make_coverage(project_file_filter(root))
+            self._coverage = self._make_coverage(self._is_project)
 
     @staticmethod
     def _register_stack_dump(stacks_path: str) -> Any:
@@ -323,7 +338,7 @@ class ReportWriter:
             "outcome": _outcome(report),
             "duration": report.duration,
             "message": bound_text(_message(report), MAX_MESSAGE_CHARS),
-            "crash": _crash_location(report),
+            "crash": _crash_location(report, self._is_project),
             "longrepr": bound_text(report.longreprtext or "", MAX_LONGREPR_CHARS, keep_tail=True),
             "lines": lines,
         })
