@@ -260,13 +260,15 @@ class Recorder:
         record = FrameRecord(self.next_frame_id(), info, parent, len(stack), self.thread_name)
         lf = LiveFrame(record, info, frame)
         if info.args:
-            f_locals = frame.f_locals
+            get = frame.f_locals.get
+            snap = lf.snap
+            args = record.args
             for name in info.args:
-                value = f_locals.get(name, UNBOUND)
+                value = get(name, UNBOUND)
                 if value is UNBOUND:
                     continue
-                lf.snap[name] = value
-                record.args[name] = self.keep(lf, name, value)
+                snap[name] = value
+                args[name] = value if type(value) in RAW_SCALARS else self.keep(lf, name, value)
         stack.append(lf)
         return lf
 
