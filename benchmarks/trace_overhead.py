@@ -58,12 +58,15 @@ CHILD = textwrap.dedent("""\
     elif mode == "snoop":
         import snoop
         out = os.path.join(root, "snoop.txt")
-        traced = snoop.snoop(out=out, color=False)(func)
+        traced = snoop.Config(out=out, color=False).snoop(func)
         start = time.perf_counter(); traced(n); result["seconds"] = time.perf_counter() - start
         result["bytes"] = os.path.getsize(out)
     else:
         from tracefix.tracer import Recording, TraceConfig, write_trace
-        recording = Recording(TraceConfig(root=root, backend=mode))
+        # Budgets raised so that the whole loop is recorded, not the first 1,000,000
+        # line events that the default max_events allows.
+        recording = Recording(TraceConfig(root=root, backend=mode, max_events=10**9,
+                                          max_seconds=3600.0))
         start = time.perf_counter()
         recording.start()
         func(n)

@@ -37,7 +37,7 @@ _MISSING = object()
 # `DISABLE` is kept per code location and tool id even after the id is freed, so a
 # later recording with another project root would miss events in code that an
 # earlier one disabled as "not project code". The root of the last recording per id
-# tells when that can happen.
+# shows when that can happen.
 _root_by_tool: dict[int, str] = {}
 
 
@@ -51,7 +51,7 @@ class MonitoringBackend:
     def __init__(self, recorder: Recorder) -> None:
         if not hasattr(sys, "monitoring"):
             raise MonitoringUnavailable(
-                f"sys.monitoring needs Python 3.12+, this is {sys.version.split()[0]}")
+                f"sys.monitoring needs Python 3.12 or newer, this is {sys.version.split()[0]}")
         self.rec = recorder
         self.tool: int | None = None
         self.thread = 0

@@ -7,9 +7,9 @@ from `pytest_runtest_makereport`, where the call's outcome and exception are kno
 `DIR/<sha1(nodeid)[:16]>.json`, plus a line `{"nodeid": ..., "file": name}` in
 `DIR/index.jsonl`.
 
-Invariant: the plugin never changes a test's outcome. Hook wrappers are old-style
-(`hookwrapper=True`), so the test's exception is never raised inside them, and every
-step of recording and writing is guarded; a failure to write is reported on stderr.
+Invariant: the plugin never changes a test's outcome. The hook wrappers are old-style
+(`hookwrapper=True`), so the test's exception is never raised inside them. Every step
+of recording and writing is guarded, and a failure to write is reported on stderr.
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ Hot-path contract for a line event in a recorded frame (`LiveFrame` `lf`). Each
 backend inlines it, because a Python call per event would cost about as much as the
 rest of the work (measured: see benchmarks/trace_overhead.py):
 
-1. finish the frame's pending line `lf.p_slot = (hits, names, deep, binds)`: read each name
-   in `names` from the frame's locals, and where the object differs from `lf.snap`
-   (and is not an equal int/float/str/...), record it; a raw scalar is stored as is,
-   anything else goes through `changed`; a name in `deep` whose object is the same
-   goes through `deep_changed`. Append `(index, record, values or None)` to `hits`;
+1. finish the frame's pending line `lf.p_slot = (hits, names, deep, binds)`. Read each
+   name in `names` from the frame's locals and record it when the object differs from
+   `lf.snap` and is not an equal built-in scalar. A raw scalar is stored as is, other
+   objects go through `changed`, and a name in `deep` that still refers to the same
+   object goes through `deep_changed`. Append `(index, record, values or None)` to `hits`;
 2. `index = next_index()`; if `index >= check_at`, call `checkpoint(index)` and stop
    when it returns False;
 3. look the new line up in `lf.lines` (`slot_for` on a miss), store it as pending.
@@ -66,7 +66,7 @@ _RECURSION_MARGIN = 60
 
 
 class CodeInfo:
-    """What the recorder knows about one project code object."""
+    """Facts about one project code object that the recorder computes once."""
 
     __slots__ = ("code", "file", "qualname", "candidates", "binds", "lines", "args",
                  "generator")
@@ -117,9 +117,9 @@ class LiveFrame:
     `snap` maps each local to the object last seen in it, `shown` maps the locals
     holding mutable objects to their last rendering, so an in-place change of the
     same object is detected by comparing renderings. `p_slot` and `p_index` describe
-    the pending line (None once it is finished). `f_get` is the `get` of the frame's
-    locals when that mapping stays current by itself (the FrameLocalsProxy of 3.13+);
-    before 3.13 `frame.f_locals` is a copy that must be fetched again at each read.
+    the pending line (None once it is finished). `f_get` is the `get` method of the
+    frame's locals on 3.13+, where `f_locals` is a live FrameLocalsProxy. Before 3.13
+    `frame.f_locals` is a copy, so the backends fetch it again at each read.
     """
 
     __slots__ = ("record", "info", "lines", "snap", "shown", "p_slot", "p_index",
@@ -281,7 +281,7 @@ class Recorder:
         return Rendered(text)
 
     def changed(self, lf: LiveFrame, name: str, value: Any, values: dict | None) -> dict | None:
-        """Record that `name` now holds another object (not a raw scalar)."""
+        """Record that `name` now refers to another object (not a raw scalar)."""
         if value is UNBOUND:
             lf.snap.pop(name, None)
             slot = lf.p_slot

@@ -43,7 +43,11 @@ class Recording:
         return self
 
     def stop(self) -> None:
-        """Stop recording and restore the previous tracer; never raises into the caller."""
+        """Stop recording and restore the previous tracer.
+
+        An Exception while stopping is noted in the trace instead of raised, so a
+        test's outcome never depends on it.
+        """
         if self.backend is None:
             return
         try:
