@@ -96,7 +96,7 @@ def _footer(trace: Trace) -> list[str]:
         where = ""
         if failure.file is not None:
             where = f" at {_display_path(failure.file, trace.root)}:{failure.line}"
-        lines.append(f"# FAILED{where}: {failure.exc_type}: {failure.message}".rstrip())
+        lines.append(f"# FAILED{where}: {failure.exc_type}: {_one_line(failure.message)}".rstrip())
         if failure.assertion:
             a = failure.assertion
             lines.append(f"# assert operands: left={a.get('left')} {a.get('op')} right={a.get('right')}")
@@ -168,6 +168,11 @@ def _innermost(spans: list[tuple[int, int, int]], line: int) -> tuple[int, int, 
     return best
 
 
+def _one_line(text: str) -> str:
+    """Escape line breaks so a value cannot end its `#` comment and pose as code."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _hits(steps: list[Step], summary: object) -> str:
     """Render the kept hits of one line, with `...` where compression dropped some."""
     gap = getattr(summary, "omitted_between", None)
@@ -177,7 +182,7 @@ def _hits(steps: list[Step], summary: object) -> str:
         if gap and not gap_shown and step.index >= gap[1]:
             parts.append("...")
             gap_shown = True
-        values = "; ".join(f"{name}={value}" for name, value in step.values.items())
+        values = "; ".join(f"{name}={_one_line(value)}" for name, value in step.values.items())
         parts.append(f"({step.index}) {values}" if values else f"({step.index})")
     return _join_hits(parts)
 
@@ -197,7 +202,7 @@ def _join_hits(parts: list[str]) -> str:
 def _calls(frames: list[Frame], k: int) -> str:
     """Render the arguments of each activation: the first k and the last k."""
     def one(frame: Frame) -> str:
-        args = ", ".join(f"{name}={value}" for name, value in frame.args.items())
+        args = ", ".join(f"{name}={_one_line(value)}" for name, value in frame.args.items())
         return f"call: {args}" if args else "call"
 
     # The trace holds only activations with a kept step, so the number of calls left

@@ -67,7 +67,13 @@ def line_candidates(code: CodeType) -> dict[int, Candidates]:
         deep_names = set(loaded.get(line, ())) if line in mutating else set()
         if line in inplace:
             deep_names.update(stored.get(line, ()))
-        ordered = dict.fromkeys(stored.get(line, []) + sorted(deep_names))
+        # Names with "@" cannot be written in Python source: they are temporaries that
+        # pytest's assertion rewriting adds (`@py_assert1`), not the user's variables.
+        ordered = {
+            name: None for name in stored.get(line, []) + sorted(deep_names) if "@" not in name
+        }
+        if not ordered:
+            continue
         result[line] = tuple((name, name in deep_names) for name in ordered)
     return result
 

@@ -201,3 +201,22 @@ def test_trace_only_selects_tests(project, tmp_path):
 
     index = (trace_dir / "index.jsonl").read_text().splitlines()
     assert [json.loads(line)["nodeid"] for line in index] == ["test_calc.py::test_assert_names"]
+
+
+def test_inline_trace_hides_assertion_temporaries(project, tmp_path):
+    from tracefix.tracer.inline import render_inline
+
+    trace_dir = tmp_path / "traces"
+    run_pytest(project, "--tracefix-trace-dir", str(trace_dir))
+    trace = load(trace_dir, "test_calc.py::test_assert_names")
+    sources = {f.path: Path(f.path).read_text() for f in trace.files}
+    text = render_inline(trace, sources)
+
+    assert "@py_assert" not in text
+    assert "@py_format" not in text
+    # pytest's assertion message spans several lines; each must stay inside its comment.
+    test_source = (project / "test_calc.py").read_text().splitlines()
+    for line in text.splitlines():
+        code = line.split("  # ", 1)[0]
+        assert not code or code.startswith("#") or code in test_source + (
+            project / "calc.py").read_text().splitlines(), line
