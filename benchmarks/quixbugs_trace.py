@@ -4,8 +4,10 @@ Usage:
     python benchmarks/quixbugs_trace.py [--tasks gcd,flatten] [--bench DIR] [--show NAME]
 
 For each task, `buggy.py` is copied to `NAME.py` beside `test_NAME.py` in a scratch
-folder. All tests run once untraced and once with every test traced; the script then
-compares the two outcomes of every test, renders the inline trace of the first failing
+folder. All tests run once untraced and then through the runner's `trace_tests` with
+every test traced (which traces a test again, with a short recording window, when its
+outcome changed under the tracer); the script then checks that every test has a
+reliable trace, renders the inline trace of the first failing
 test, and checks that the trace has steps in the program's own file. `--show NAME`
 prints that task's inline trace.
 """
@@ -20,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tracefix.server.runner import find_interpreter, run_pytest
+from tracefix.server.runner import find_interpreter, run_pytest, trace_tests
 from tracefix.tracer.inline import render_inline
-from tracefix.tracer.trace_format import read_trace
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_BENCH = REPO.parent / "shared" / "benchmarks" / "quixbugs"
@@ -45,21 +46,27 @@ def check_task(bench: Path, name: str, show: bool) -> dict[str, object]:
         plain_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        traced = run_pytest(str(root), [], interpreter=interpreter, timeout=TIMEOUT,
-                            trace_dir=str(root.parent / f"{root.name}-traces"))
+        traced = trace_tests(str(root), list(plain.outcomes), interpreter=interpreter,
+                             timeout=TIMEOUT, baseline=plain)
         traced_seconds = time.perf_counter() - started
 
+        # The runner re-traces a test whose outcome changed with a shorter recording; a
+        # test differs here only when no trace of it is reliable.
         differing = [
-            nodeid for nodeid, outcome in plain.outcomes.items()
-            if traced.outcomes.get(nodeid) is None
-            or traced.outcomes[nodeid].outcome != outcome.outcome
+            nodeid for nodeid in plain.outcomes
+            if nodeid not in traced.traces or not traced.traces[nodeid].reliable
         ]
+        retraced = sum(
+            1 for nodeid, outcome in plain.outcomes.items()
+            if traced.traced.outcomes.get(nodeid) is None
+            or traced.traced.outcomes[nodeid].outcome != outcome.outcome
+        )
         failing = plain.failing()
         program = str(root / f"{name}.py")
         inline_ok = False
         budget = None
         if failing and failing[0] in traced.traces:
-            trace = read_trace(traced.traces[failing[0]])
+            trace = traced.traces[failing[0]]
             budget = trace.budget.kind if trace.budget else None
             sources = {f.path: Path(f.path).read_text(encoding="utf-8") for f in trace.files}
             text = render_inline(trace, sources)
@@ -70,13 +77,13 @@ def check_task(bench: Path, name: str, show: bool) -> dict[str, object]:
             if show:
                 print(f"--- {failing[0]}")
                 print(text)
-        shutil.rmtree(root.parent / f"{root.name}-traces", ignore_errors=True)
 
     return {
         "task": name,
         "tests": len(plain.outcomes),
         "failing": len(failing),
         "differing": differing,
+        "retraced": retraced,
         "inline_ok": inline_ok,
         "budget": budget,
         "ratio": traced_seconds / plain_seconds if plain_seconds else float("nan"),
@@ -96,11 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = [check_task(args.bench, name, show=(name == args.show)) for name in names]
 
-    print("| task | tests | failing | outcomes differ | inline trace ok | budget hit | traced/untraced |")
-    print("|---|---|---|---|---|---|---|")
+    print("| task | tests | failing | outcomes differ | re-traced | inline trace ok | budget hit "
+          "| traced/untraced |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['task']} | {row['tests']} | {row['failing']} | "
-              f"{', '.join(row['differing']) or 'none'} | {row['inline_ok']} | "
+              f"{', '.join(row['differing']) or 'none'} | {row['retraced']} | {row['inline_ok']} | "
               f"{row['budget'] or '-'} | {row['ratio']:.2f} |")
     same = sum(1 for row in rows if not row["differing"])
     shown = sum(1 for row in rows if row["inline_ok"])

@@ -21,6 +21,9 @@ from .pytest_run import RunResult, run_pytest
 
 logger = logging.getLogger(__name__)
 
+# Shortest recording window, in seconds, when a test is traced again (see trace_tests).
+RETRY_WINDOW_MIN = 0.25
+
 
 @dataclass
 class TracedRun:
@@ -49,6 +52,38 @@ def check_reliability(trace: Trace, baseline: RunResult, traced: RunResult) -> N
         )
 
 
+def _duration(run: RunResult, nodeid: str) -> float:
+    outcome = run.outcomes.get(nodeid)
+    return outcome.duration if outcome is not None else 0.0
+
+
+def _record(
+    root: str,
+    test_ids: list[str],
+    interpreter: Interpreter,
+    timeout: float,
+    baseline: RunResult,
+    trace_options: Mapping[str, Any] | None,
+    env: Mapping[str, str] | None,
+) -> tuple[dict[str, Trace], RunResult]:
+    """Run `test_ids` with the tracer on and read back each trace, checked against `baseline`."""
+    trace_dir = os.path.join(new_run_dir(root), "traces")
+    traced = run_pytest(
+        root, test_ids, interpreter=interpreter, timeout=timeout, trace_dir=trace_dir,
+        trace_only=test_ids, trace_options=trace_options, env=env,
+    )
+    traces: dict[str, Trace] = {}
+    for nodeid, path in traced.traces.items():
+        try:
+            trace = read_trace(path)
+        except (OSError, TraceFormatError, KeyError, TypeError) as exc:
+            logger.warning("cannot read the trace of %s from %s: %s", nodeid, path, exc)
+            continue
+        check_reliability(trace, baseline, traced)
+        traces[nodeid] = trace
+    return traces, traced
+
+
 def trace_tests(
     root: str,
     test_ids: Iterable[str],
@@ -72,21 +107,28 @@ def trace_tests(
     if baseline is None:
         baseline = run_pytest(root, test_ids, interpreter=interpreter, timeout=timeout, env=env)
 
-    trace_dir = os.path.join(new_run_dir(root), "traces")
-    traced = run_pytest(
-        root, test_ids, interpreter=interpreter, timeout=timeout, trace_dir=trace_dir,
-        trace_only=test_ids, trace_options=trace_options, env=env,
-    )
+    traces, traced = _record(root, test_ids, interpreter, timeout, baseline, trace_options, env)
 
-    traces: dict[str, Trace] = {}
-    for nodeid, path in traced.traces.items():
-        try:
-            trace = read_trace(path)
-        except (OSError, TraceFormatError, KeyError, TypeError) as exc:
-            logger.warning("cannot read the trace of %s from %s: %s", nodeid, path, exc)
-            continue
-        check_reliability(trace, baseline, traced)
-        traces[nodeid] = trace
+    # A test can end differently just because recording slowed it down, e.g. past the
+    # test's own timeout. Those tests are traced again with a recording window a little
+    # longer than their untraced run: the trace then covers the start of the test and the
+    # rest runs at full speed. The retry's trace replaces the first one only if it is
+    # reliable, so a difference that has another cause stays visible.
+    retry = [nodeid for nodeid, trace in traces.items() if not trace.reliable]
+    if retry:
+        window = max(RETRY_WINDOW_MIN, max(_duration(baseline, n) for n in retry) * 2)
+        options = dict(trace_options or {})
+        options["max_seconds"] = min(window, float(options.get("max_seconds") or window))
+        logger.info("re-tracing %d test(s) whose outcome changed under the tracer, "
+                    "recording for at most %.2f s: %s", len(retry), window, ", ".join(retry))
+        again, _ = _record(root, retry, interpreter, timeout, baseline, options, env)
+        for nodeid, trace in again.items():
+            if trace.reliable:
+                trace.notes.append(
+                    f"recording stopped after {options['max_seconds']:.2f} s: with a longer "
+                    "recording the test ended differently than without the tracer"
+                )
+                traces[nodeid] = trace
 
     for nodeid in test_ids:
         if nodeid not in traces:

@@ -86,3 +86,48 @@ def test_trace_differs_under_tracing(tmp_path, interpreter):
     trace = traced.traces[nodeid]
     assert not trace.reliable
     assert "untraced outcome (passed)" in trace.notes[0]
+
+
+@needs_recorder
+def test_slowed_past_own_timeout_traced_again(tmp_path, interpreter):
+    # The test passes in a few milliseconds untraced, but its own 1 s alarm fires when
+    # every loop iteration is recorded. The retry records a short window only.
+    root = write_project(tmp_path / "proj", {
+        "work.py": """\
+            def churn(n):
+                total = 0
+                for i in range(n):
+                    total += i % 7
+                return total
+            """,
+        "test_work.py": """\
+            import signal
+
+            from work import churn
+
+
+            def _alarm(signum, frame):
+                raise TimeoutError("own timeout")
+
+
+            def test_churn_finishes_in_time():
+                signal.signal(signal.SIGALRM, _alarm)
+                signal.setitimer(signal.ITIMER_REAL, 1.0)
+                try:
+                    assert churn(2_000_000) > 0
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            """,
+    })
+    nodeid = "test_work.py::test_churn_finishes_in_time"
+    baseline = run_pytest(str(root), [nodeid], interpreter=interpreter, timeout=60)
+    assert baseline.outcomes[nodeid].outcome == "passed"
+
+    traced = trace_tests(str(root), [nodeid], interpreter=interpreter, timeout=120,
+                         baseline=baseline, trace_options={"max_events": 10_000_000})
+
+    assert traced.traced.outcomes[nodeid].outcome == "failed"  # the first, full recording
+    trace = traced.traces[nodeid]
+    assert trace.reliable
+    assert trace.budget is not None and trace.budget.kind == "seconds"
+    assert any("recording stopped after" in note for note in trace.notes)
