@@ -19,7 +19,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-QUIXBUGS = Path("/work/shared/benchmarks/quixbugs")
+from benchdata import QUIXBUGS  # noqa: E402
 TRACEFIX = Path(sys.executable).with_name("tracefix")
 CACHE = tempfile.mkdtemp(prefix="tracefix-lsp-tests-")
 SERVER_ENV = {**os.environ, "XDG_CACHE_HOME": CACHE, "QUIXBUGS_TEST_TIMEOUT": "5",

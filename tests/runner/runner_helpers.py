@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-QUIXBUGS = Path("/work/shared/benchmarks/quixbugs")
+from benchdata import QUIXBUGS  # noqa: E402
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 def write_project(root: Path, files: dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)

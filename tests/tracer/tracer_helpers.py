@@ -13,7 +13,7 @@ from tracefix.tracer import Recording, Trace, TraceConfig
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE / "tracer_samples"
 TRACER_DIR = HERE.parents[1] / "tracer"
-QUIXBUGS = Path("/work/shared/benchmarks/quixbugs")
+from benchdata import QUIXBUGS  # noqa: E402
 PYENV = Path(os.path.expanduser("~/.pyenv/versions"))
 
 
