@@ -3,11 +3,19 @@
 import os
 import shutil
 
-BENCH = "/work/shared/benchmarks/quixbugs"
+from benchdata import QUIXBUGS
+
+BENCH = str(QUIXBUGS)
 
 
 def available() -> bool:
     return os.path.isdir(BENCH)
+
+
+def reference(name: str, file: str) -> str:
+    """Return the text of a task's file, such as `buggy.py` or `fixed_min.py`."""
+    with open(os.path.join(BENCH, name, file), encoding="utf-8") as f:
+        return f.read()
 
 
 def make_task(parent, name: str) -> str:

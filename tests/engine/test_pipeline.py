@@ -10,7 +10,7 @@ import pytest
 from tracefix.server.engine import (Candidate, ExplainError, ExplainSettings, ValidationSettings,
                                     explain_failure)
 
-from engine_helpers import available, make_task
+from engine_helpers import available, make_task, reference
 
 pytestmark = pytest.mark.skipif(not available(), reason="QuixBugs tasks are not staged here")
 
@@ -50,7 +50,7 @@ def test_explain_finds_verified_fix(tmp_path, task, faulty_line):
     assert steps[0] == 0
     assert steps[-1] == 100
     with open(program, encoding="utf-8") as f:
-        assert f.read() == open(os.path.join("/work/shared/benchmarks/quixbugs", task, "buggy.py")).read()
+        assert f.read() == reference(task, "buggy.py")
 
 
 @pytest.mark.slow
@@ -81,7 +81,7 @@ class _FixedSource:
 
 def test_other_candidate_sources_plug_in(tmp_path):
     root = make_task(tmp_path, "hanoi")
-    fixed = open("/work/shared/benchmarks/quixbugs/hanoi/fixed_min.py", encoding="utf-8").read()
+    fixed = reference("hanoi", "fixed_min.py")
     source = _FixedSource(fixed)
     explanation = explain_failure(root, "test_hanoi.py", settings=FAST, sources=[source])
     assert [c.source for c in explanation.candidates] == ["fixed"]
