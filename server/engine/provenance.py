@@ -57,7 +57,12 @@ class TraceIndex:
         return steps[0] if steps else None
 
     def last_setting(self, frame_id: int, name: str, before: float) -> Step | None:
-        """Return the last step of the frame before index `before` that changed `name`."""
+        """Return the last step of the frame before index `before` that changed `name`.
+
+        NOTE: this is the last *recorded* change. A change dropped by loop compression,
+        or an in-place change past the rendered width of a container, is invisible, so
+        the step and value returned may be earlier than the real last change.
+        """
         steps = self.steps_of.get(frame_id, [])
         position = bisect.bisect_left([s.index for s in steps], before)
         for step in reversed(steps[:position]):
