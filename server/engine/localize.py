@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Protocol, Sequence
 
 from ..i18n import translate
-from .results import Suspicious
+from .results import Candidate, Suspicious
 
 FAILING = frozenset({"failed", "error", "crashed", "timeout"})
 PASSING = frozenset({"passed", "xpassed"})
@@ -131,3 +131,33 @@ def localize(spectrum: Spectrum, root: str, *, provenance: Sequence[tuple[str, i
 
     ranked.sort(key=lambda s: (-s.score, s.file, s.line))
     return ranked
+
+
+def promote_repaired(suspicious: Sequence[Suspicious], candidates: Sequence[Candidate],
+                     locale: str = "en") -> list[Suspicious]:
+    """Move the lines that a verified fix changes to the front of the ranking.
+
+    A patch at a line that makes every failing test pass and keeps the passing ones
+    passing is stronger evidence than spectra alone, which cannot tell apart lines that
+    always run together. Promoted lines keep the order of their best candidate (the
+    candidates come ranked) and score above every other line.
+    """
+    verified_lines: list[tuple[str, int]] = []
+    for candidate in candidates:
+        key = (candidate.file, candidate.line)
+        if candidate.verified and key not in verified_lines:
+            verified_lines.append(key)
+    if not verified_lines:
+        return list(suspicious)
+
+    by_line = {(s.file, s.line): s for s in suspicious}
+    top = max((s.score for s in suspicious), default=0.0)
+    join = translate("engine.suspicious.join", locale)
+    fixed_here = translate("engine.suspicious.verified_fix", locale)
+    promoted = []
+    for index, key in enumerate(verified_lines):
+        known = by_line.get(key)
+        reason = join.join(r for r in (fixed_here, known.reason if known else "") if r)
+        promoted.append(Suspicious(key[0], key[1], round(top + 1.0 - 0.01 * index, 6), reason))
+    rest = [s for s in suspicious if (s.file, s.line) not in set(verified_lines)]
+    return promoted + rest

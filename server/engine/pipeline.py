@@ -18,7 +18,7 @@ from tracefix.tracer.trace_format import Trace
 from ..i18n import translate
 from ..runner import Interpreter, find_interpreter, trace_tests
 from .diagnose import diagnose
-from .localize import PASSING, build_spectrum, localize
+from .localize import PASSING, build_spectrum, localize, promote_repaired
 from .repair import BuiltinRepairSearch, propose_all
 from .results import (CandidateSource, Explanation, FailureContext, ProgressCallback)
 from .testids import ExplainError, resolve_test
@@ -172,6 +172,7 @@ def explain_failure(
                                  settings=settings.validation, cancel=is_cancelled,
                                  progress=on_validated)
     notes = _notes(trace, ranked, locale)
+    suspicious = promote_repaired(suspicious, ranked, locale)
     _report(progress, translate("engine.progress.done", locale), 100)
     return Explanation(nodeid, trace, inline, diagnosis, suspicious, ranked, notes)
 

@@ -88,3 +88,31 @@ def test_reason_in_japanese():
 ])
 def test_test_file_conventions(path, expected):
     assert is_test_file(path, ROOT) is expected
+
+
+def _candidate(line, verified):
+    from tracefix.server.engine.results import Candidate
+
+    return Candidate(source="builtin", file=SRC, new_text="", description="", line=line,
+                     verified=verified)
+
+
+def test_verified_fix_line_promoted_first():
+    from tracefix.server.engine.localize import promote_repaired
+
+    ranked = localize(_spectrum(), ROOT)
+    assert [s.line for s in ranked] == [3, 1, 2]
+
+    promoted = promote_repaired(ranked, [_candidate(2, True), _candidate(3, False),
+                                         _candidate(2, True)])
+
+    assert [s.line for s in promoted] == [2, 3, 1]
+    assert promoted[0].score > promoted[1].score
+    assert promoted[0].reason.startswith("a verified fix changes this line; Ochiai")
+
+
+def test_no_verified_fix_keeps_ranking():
+    from tracefix.server.engine.localize import promote_repaired
+
+    ranked = localize(_spectrum(), ROOT)
+    assert promote_repaired(ranked, [_candidate(1, False)]) == ranked
