@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/quixbugs_explain.py [--tasks gcd,flatten] [--time-limit 120]
-        [--out benchmarks/results] [--bench /work/shared/benchmarks/quixbugs]
+        [--out benchmarks/results] [--bench ../shared/benchmarks/quixbugs]
 
 For each task, `buggy.py` is copied to `NAME.py` beside `test_NAME.py` in a scratch
 folder and the explain pipeline runs on the test file. The reference files (`fix.diff`,
@@ -39,7 +39,8 @@ import time
 
 from tracefix.server.engine import ExplainError, ExplainSettings, ValidationSettings, explain_failure
 
-DEFAULT_BENCH = "/work/shared/benchmarks/quixbugs"
+DEFAULT_BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             os.pardir, "shared", "benchmarks", "quixbugs")
 EXTRA_INPUTS = 30
 
 # Run inside a child process with the program folder first on sys.path: calls the entry
