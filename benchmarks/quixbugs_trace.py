@@ -51,10 +51,13 @@ def check_task(bench: Path, name: str, show: bool) -> dict[str, object]:
         traced_seconds = time.perf_counter() - started
 
         # The runner re-traces a test whose outcome changed with a shorter recording; a
-        # test differs here only when no trace of it is reliable.
+        # test differs here only when no trace of it is reliable. A skipped test never
+        # runs its body, so it has no trace; its traced outcome is compared instead.
         differing = [
-            nodeid for nodeid in plain.outcomes
-            if nodeid not in traced.traces or not traced.traces[nodeid].reliable
+            nodeid for nodeid, outcome in plain.outcomes.items()
+            if (outcome.outcome == "skipped" and traced.traced.outcomes[nodeid].outcome != "skipped")
+            or (outcome.outcome != "skipped"
+                and (nodeid not in traced.traces or not traced.traces[nodeid].reliable))
         ]
         retraced = sum(
             1 for nodeid, outcome in plain.outcomes.items()
