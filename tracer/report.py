@@ -39,6 +39,8 @@ from typing import Any, Callable
 
 import pytest
 
+from .scope import ProjectScope
+
 # Bounds on the text copied from a report, in characters. A cut longrepr keeps its end,
 # where the exception is, and a marker gives the number of characters dropped.
 MAX_MESSAGE_CHARS = 4_000
@@ -47,10 +49,6 @@ MAX_LONGREPR_CHARS = 4_000
 STACKS_SUFFIX = ".stacks"
 
 # Path components that mark installed code rather than the project's own files.
-_INSTALLED_DIRS = frozenset(
-    ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "__pypackages__")
-)
-
 
 def bound_text(text: str, limit: int, keep_tail: bool = False) -> str:
     """Cut `text` to about `limit` characters, with a marker that gives the number cut."""
@@ -67,40 +65,13 @@ def bound_text(text: str, limit: int, keep_tail: bool = False) -> str:
 def project_file_filter(root: str) -> Callable[[str], bool]:
     """Build a cached predicate: is this code filename a project file below `root`?
 
-    Files in site-packages, virtual environments and tracefix itself are not project
-    files. Both the absolute and the resolved path are tried, because a test may import
-    the project through a symlinked folder.
+    The same rule as the recorder's (`scope.ProjectScope`), so that coverage, crash
+    locations and traces agree on what counts as the user's code.
     """
-    roots = {os.path.normcase(os.path.abspath(root)), os.path.normcase(os.path.realpath(root))}
-    own_dir = os.path.dirname(os.path.abspath(__file__))
-    own_dirs = {os.path.normcase(own_dir), os.path.normcase(os.path.realpath(own_dir))}
-    cache: dict[str, bool] = {}
-
-    def below(path: str, parents: set[str]) -> str | None:
-        for parent in parents:
-            if path.startswith(parent + os.sep):
-                return path[len(parent) + 1:]
-        return None
-
-    def decide(filename: str) -> bool:
-        if not filename or filename.startswith("<"):
-            return False
-        candidates = {os.path.normcase(os.path.abspath(filename))}
-        candidates.add(os.path.normcase(os.path.realpath(filename)))
-        for path in candidates:
-            if below(path, own_dirs) is not None:
-                return False
-        for path in candidates:
-            relative = below(path, roots)
-            if relative is not None:
-                return not _INSTALLED_DIRS.intersection(relative.split(os.sep))
-        return False
+    scope = ProjectScope(root)
 
     def is_project(filename: str) -> bool:
-        known = cache.get(filename)
-        if known is None:
-            known = cache[filename] = decide(filename)
-        return known
+        return scope.project_path(filename) is not None
 
     return is_project
 
