@@ -5,8 +5,8 @@ Usage:
 
 For each task, `buggy.py` is copied to `NAME.py` beside `test_NAME.py` in a scratch
 folder. All tests run once untraced and then through the runner's `trace_tests` with
-every test traced (which traces a test again, with a short recording window, when its
-outcome changed under the tracer); the script then checks that every test has a
+every test traced. That function traces a test again, with a short recording window,
+when its outcome changed under the tracer. The script then checks that every test has a
 reliable trace, renders the inline trace of the first failing
 test, and checks that the trace has steps in the program's own file. `--show NAME`
 prints that task's inline trace.

@@ -48,7 +48,6 @@ MAX_LONGREPR_CHARS = 4_000
 
 STACKS_SUFFIX = ".stacks"
 
-# Path components that mark installed code rather than the project's own files.
 
 def bound_text(text: str, limit: int, keep_tail: bool = False) -> str:
     """Cut `text` to about `limit` characters, with a marker that gives the number cut."""
