@@ -255,6 +255,7 @@ class MonitoringBackend:
         changed = rec.changed
         deep_changed = rec.deep_changed
         slot_for = rec.slot_for
+        read_changes = rec.read_changes
         get_ident = threading.get_ident
         thread = threading.get_ident()
         disable = sys.monitoring.DISABLE
@@ -268,7 +269,8 @@ class MonitoringBackend:
                     if get_ident() != thread:
                         self.other_threads.add(get_ident())
                     return None
-                # The hot path: see the contract in recorder.py.
+                # The hot path: see the contract in recorder.py, and the settrace
+                # backend for why locals are read with `[]`.
                 lf = stack[-1]
                 slot = lf.p_slot
                 if slot is not None:
@@ -276,27 +278,31 @@ class MonitoringBackend:
                     if names is None:
                         slot[0].append((lf.p_index, lf.record, None))
                     else:
-                        get = lf.f_get or lf.frame.f_locals.get
+                        f_locals = lf.f_locals
+                        if f_locals is None:
+                            f_locals = lf.frame.f_locals
                         snap = lf.snap
                         values = None
-                        for name in names:
-                            value = get(name, UNBOUND)
-                            old = snap.get(name, UNBOUND)
-                            if value is old:
-                                if name in slot[2] and type(value) not in raw_scalars:
+                        try:
+                            for name in names:
+                                value = f_locals[name]
+                                old = snap[name]
+                                if value is not old:
+                                    cls = type(value)
+                                    if cls in raw_scalars:
+                                        if cls is type(old) and value == old:
+                                            continue
+                                        snap[name] = value
+                                        if values is None:
+                                            values = {name: value}
+                                        else:
+                                            values[name] = value
+                                    else:
+                                        values = changed(lf, name, value, values)
+                                elif name in slot[2] and type(value) not in raw_scalars:
                                     values = deep_changed(lf, name, value, values)
-                                continue
-                            cls = type(value)
-                            if cls in raw_scalars:
-                                if cls is type(old) and value == old:
-                                    continue
-                                snap[name] = value
-                                if values is None:
-                                    values = {name: value}
-                                else:
-                                    values[name] = value
-                            else:
-                                values = changed(lf, name, value, values)
+                        except KeyError:  # an unbound local
+                            values = read_changes(lf, f_locals, slot, values)
                         slot[0].append((lf.p_index, lf.record, values))
                 index = next_index()
                 if index >= rec.check_at and not rec.checkpoint(index):

@@ -136,6 +136,7 @@ class SettraceBackend:
         changed = rec.changed
         deep_changed = rec.deep_changed
         slot_for = rec.slot_for
+        read_changes = rec.read_changes
         on_return = self._on_return
         fail = self.fail
         detach = self.detach
@@ -146,38 +147,42 @@ class SettraceBackend:
             record = lf.record
             snap = lf.snap
             lines_get = lf.lines.get
-            f_get = lf.f_get
+            proxy = lf.f_locals
 
             def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
                 try:
                     if event == "line":
-                        # The hot path: see the contract in recorder.py.
+                        # The hot path: see the contract in recorder.py. Locals are
+                        # read with `[]` and KeyError, not `.get(name, UNBOUND)`:
+                        # subscripts are specialized bytecode, method calls are not.
                         slot = lf.p_slot
                         if slot is not None:
                             names = slot[1]
                             if names is None:
                                 slot[0].append((lf.p_index, record, None))
                             else:
-                                get = f_get or frame.f_locals.get
+                                f_locals = frame.f_locals if proxy is None else proxy
                                 values = None
-                                for name in names:
-                                    value = get(name, UNBOUND)
-                                    old = snap.get(name, UNBOUND)
-                                    if value is old:
-                                        if name in slot[2] and type(value) not in raw_scalars:
+                                try:
+                                    for name in names:
+                                        value = f_locals[name]
+                                        old = snap[name]
+                                        if value is not old:
+                                            cls = type(value)
+                                            if cls in raw_scalars:
+                                                if cls is type(old) and value == old:
+                                                    continue
+                                                snap[name] = value
+                                                if values is None:
+                                                    values = {name: value}
+                                                else:
+                                                    values[name] = value
+                                            else:
+                                                values = changed(lf, name, value, values)
+                                        elif name in slot[2] and type(value) not in raw_scalars:
                                             values = deep_changed(lf, name, value, values)
-                                        continue
-                                    cls = type(value)
-                                    if cls in raw_scalars:
-                                        if cls is type(old) and value == old:
-                                            continue
-                                        snap[name] = value
-                                        if values is None:
-                                            values = {name: value}
-                                        else:
-                                            values[name] = value
-                                    else:
-                                        values = changed(lf, name, value, values)
+                                except KeyError:  # an unbound local
+                                    values = read_changes(lf, f_locals, slot, values)
                                 slot[0].append((lf.p_index, record, values))
                         index = next_index()
                         if index >= rec.check_at and not rec.checkpoint(index):

@@ -63,6 +63,23 @@ class Rendered:
         self.text = text
 
 
+class Snapshot:
+    """The state of an exact list or deque that decides its rendering, copied cheaply.
+
+    Valid only when every item in `prefix` (the first `container_items` items) is a
+    RAW_SCALARS instance: those never change, so `length` and the identities of the
+    prefix items fix the text, and it can be rendered later (`Renderer.render_snapshot`).
+    """
+
+    __slots__ = ("cls", "length", "prefix", "text")
+
+    def __init__(self, cls: type, length: int, prefix: list) -> None:
+        self.cls = cls
+        self.length = length
+        self.prefix = prefix
+        self.text: str | None = None
+
+
 def type_name(cls: type) -> str:
     """Return `cls.__qualname__` read through `type`'s own descriptor."""
     try:
@@ -159,6 +176,14 @@ class Renderer:
         if type(value) in (str, bytes, bytearray):
             return text  # already cut by its handler, with an exact count
         return truncate(text, self.width)
+
+    def render_snapshot(self, snapshot: Snapshot) -> str:
+        """Render a Snapshot exactly as `render` rendered the container it was taken of."""
+        if snapshot.text is None:
+            opening, closing = ("[", "]") if snapshot.cls is list else ("deque([", "])")
+            parts = self._items(snapshot.prefix, snapshot.length, 0, set())
+            snapshot.text = truncate(f"{opening}{', '.join(parts)}{closing}", self.width)
+        return snapshot.text
 
     def render_exception(self, exc: BaseException) -> str:
         """Render as `Type: message` from `args`, without calling the exception's `__str__`."""
