@@ -1,7 +1,7 @@
 """Both backends on every interpreter found, in child processes, give the same trace.
 
 The child imports tracefix.tracer through a symlink on PYTHONPATH and drives the
-recorder directly, so the 3.12 and 3.13 interpreters need nothing installed.
+recorder directly, so the 3.10, 3.12 and 3.13 interpreters need nothing installed.
 """
 
 import sys
@@ -44,7 +44,7 @@ def reference(tracer_path):
     return run_child(sys.executable, DRIVER, tracer_path, "settrace")
 
 
-CASES = [("3.12", "settrace"), ("3.12", "monitoring"), ("3.13", "settrace"), ("3.13", "monitoring")]
+CASES = [("3.10", "settrace"), ("3.12", "settrace"), ("3.12", "monitoring"), ("3.13", "settrace"), ("3.13", "monitoring")]
 
 
 @pytest.mark.parametrize("version,backend", CASES, ids=[f"{v}-{b}" for v, b in CASES])
