@@ -128,6 +128,8 @@ def main() -> None:
         with open(os.path.join(root, "child.py"), "w") as f:
             f.write(CHILD)
 
+        # The command line heads the table, so a pasted table shows how it was made.
+        print("$ python " + " ".join([os.path.relpath(__file__)] + sys.argv[1:]))
         header = (f"{'python':<8} {'workload':<10} {'mode':<11} {'seconds':>8} {'ratio':>7} "
                   f"{'trace bytes':>12} {'extra RSS MB':>12}")
         print(header)
