@@ -287,20 +287,24 @@ class MonitoringBackend:
                             for name in names:
                                 value = f_locals[name]
                                 old = snap[name]
-                                if value is not old:
-                                    cls = type(value)
-                                    if cls in raw_scalars:
-                                        if cls is type(old) and value == old:
-                                            continue
-                                        snap[name] = value
-                                        if values is None:
-                                            values = {name: value}
-                                        else:
-                                            values[name] = value
+                                # Every path through this loop ends in a statement or `continue`: CPython
+                                # 3.11 gives an implicit back jump inside `try` no line number, and a
+                                # signal handler raising there leaves tb_lineno None, which pytest cannot show.
+                                if value is old:
+                                    if name in slot[2] and type(value) not in raw_scalars:
+                                        values = deep_changed(lf, name, value, values)
+                                    continue
+                                cls = type(value)
+                                if cls in raw_scalars:
+                                    if cls is type(old) and value == old:
+                                        continue
+                                    snap[name] = value
+                                    if values is None:
+                                        values = {name: value}
                                     else:
-                                        values = changed(lf, name, value, values)
-                                elif name in slot[2] and type(value) not in raw_scalars:
-                                    values = deep_changed(lf, name, value, values)
+                                        values[name] = value
+                                else:
+                                    values = changed(lf, name, value, values)
                         except KeyError:  # an unbound local
                             values = read_changes(lf, f_locals, slot, values)
                         slot[0].append((lf.p_index, lf.record, values))
