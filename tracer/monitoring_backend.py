@@ -27,7 +27,7 @@ from types import CodeType
 from typing import Any
 
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
-from .settrace_backend import raised_outside_tracer
+from .settrace_backend import raised_outside_tracer, without_tracer_frames
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import RAW_SCALARS, Rendered
 
@@ -127,7 +127,7 @@ class MonitoringBackend:
                 f"recording stopped: {type(exc).__name__} from outside the tracer "
                 "(e.g. a signal handler) was raised while a monitoring callback ran"
             )
-            raise exc
+            raise without_tracer_frames(exc)
         self.rec.note_internal_error(exc)
 
     # -- frame events -----------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dis
 import sys
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any, Callable
 
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
@@ -89,7 +89,7 @@ class SettraceBackend:
                 f"recording stopped: {type(exc).__name__} from outside the tracer "
                 "(e.g. a signal handler) was raised while the trace function ran"
             )
-            raise exc
+            raise without_tracer_frames(exc)
         self.rec.note_internal_error(exc)
 
     def _make_global_trace(self) -> Callable[..., Any]:
@@ -248,6 +248,27 @@ def _pop(stack: list[LiveFrame], lf: LiveFrame) -> None:
 
 
 _TRACER_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
+def without_tracer_frames(exc: BaseException) -> BaseException:
+    """Drop the tracer's own entries from `exc`'s traceback before it reaches the test.
+
+    A signal handler's exception carries an entry for the trace function frame it
+    interrupted. That entry can point at an instruction with no line number (a loop's
+    backward jump on CPython 3.11), where `tb_lineno` is None and pytest's traceback
+    formatting fails with an INTERNALERROR. The frames that the re-raise unwinds
+    through add fresh entries that do have line numbers.
+    """
+    kept: list = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_TRACER_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return exc.with_traceback(rebuilt)
 
 
 def raised_outside_tracer(exc: BaseException) -> bool:

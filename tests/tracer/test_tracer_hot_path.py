@@ -38,3 +38,44 @@ def test_hot_path_back_jumps_have_lines(file, function):
                 and instruction.positions.lineno is None]
 
     assert lineless == []
+
+
+@pytest.mark.parametrize("backend", ["settrace", "monitoring"])
+def test_alarm_traceback_has_no_tracer_entries(backend):
+    # Any tracer function that a signal interrupts could hold a line-less instruction,
+    # so the exception must reach the test without the interrupted tracer entries.
+    # NOTE: where the alarm lands is up to timing, so an old failure shows up only in
+    # some runs; 40 alarms caught the line-less entry in every run tried.
+    import signal
+
+    from tracer_helpers import record
+    from tracer_samples import algos
+
+    if backend == "monitoring" and sys.version_info < (3, 12):
+        pytest.skip("sys.monitoring needs Python 3.12")
+
+    def alarm(signum, frame):
+        raise TimeoutError("test timeout")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    try:
+        for attempt in range(40):
+            signal.setitimer(signal.ITIMER_REAL, 0.002 + 0.0005 * attempt)
+            try:
+                result, _ = record(algos.loop, 10**8, backend=backend, max_events=10**9)
+            except TimeoutError:
+                continue  # the alarm landed in the helper's start or stop, not in the call
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+
+            assert isinstance(result, TimeoutError)
+            tb = result.__traceback__
+            entries = []
+            while tb is not None:
+                entries.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+                tb = tb.tb_next
+            assert all(line is not None for _, line in entries), entries
+            assert Path(entries[-1][0]).name == "test_tracer_hot_path.py"  # the handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
