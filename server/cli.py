@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "LC_MESSAGES or LANG)")
         parser.add_argument("--python", default=None if top else argparse.SUPPRESS,
                             help="interpreter that runs the tests (default: the project's "
-                            ".venv, else the one on PATH)")
+                            ".venv or venv, else the Python that runs tracefix)")
         parser.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
                             help="log progress (-v) or debug details (-vv) to stderr")
 
