@@ -50,6 +50,10 @@ COMPARE_SWAPS = {
     "==": ["!="], "!=": ["=="], "is": ["is not"], "is not": ["is"], "in": ["not in"],
     "not in": ["in"],
 }
+COMPARE_INVERSES = {
+    "<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==",
+    "is": "is not", "is not": "is", "in": "not in", "not in": "in",
+}
 # Operators whose operands give a different result when swapped (`+` concatenates).
 NON_COMMUTATIVE = (ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift,
                    ast.RShift, ast.MatMult, ast.Add)
@@ -131,15 +135,28 @@ def integer_constant(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:
     if _inside_fstring(node, ctx):
         return
     start, end = ctx.source.span(node)
+    parent = ctx.parent(node)
     for delta in (1, -1):
         new = node.value + delta
+        if new == 0 and _is_added_operand(node, parent):
+            # `x - 1` → `x - 0` means `x`: offer the plain `x`, which reads as a fix.
+            left_end = ctx.source.span(parent.left)[1]
+            parent_end = ctx.source.span(parent)[1]
+            if parent_end == end:
+                yield Edit("integer-off-by-one", ctx.line, (Replacement(left_end, end, ""),))
+            continue
         text = str(new)
-        parent = ctx.parent(node)
         # `x - -1` parses but reads badly, so a new negative literal inside an operator
         # expression or before `.` gets parentheses.
         if new < 0 and isinstance(parent, (ast.BinOp, ast.UnaryOp, ast.Attribute)):
             text = f"({text})"
         yield Edit("integer-off-by-one", ctx.line, (Replacement(start, end, text),))
+
+
+def _is_added_operand(node: ast.AST, parent: ast.AST | None) -> bool:
+    """Tell whether `node` is the right operand of a `+` or `-`."""
+    return (isinstance(parent, ast.BinOp) and parent.right is node
+            and isinstance(parent.op, (ast.Add, ast.Sub)))
 
 
 def _bound_positions(node: ast.AST, ctx: OperatorContext) -> Iterator[tuple[ast.AST, bool]]:
@@ -166,6 +183,9 @@ def bound_off_by_one(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:
     for expr, needs_evidence in _bound_positions(node, ctx):
         if isinstance(expr, ast.Constant):
             continue  # integer_constant covers literals
+        if (isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub))
+                and isinstance(expr.right, ast.Constant) and type(expr.right.value) is int):
+            continue  # `n - 1 + 1`: integer_constant adjusts the literal instead
         if needs_evidence and not _is_int(expr, ctx):
             continue
         start, end = ctx.source.span(expr)
@@ -232,6 +252,16 @@ def negate_condition(node: ast.AST, ctx: OperatorContext) -> Iterator[Edit]:
         return  # remove_not covers this
     if test.lineno != ctx.line:
         return
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        # `not a < b` reads badly; the inverse operator says the same.
+        symbol = COMPARE_SYMBOLS[type(test.ops[0])]
+        left_end = ctx.source.span(test.left)[1]
+        right_start = ctx.source.span(test.comparators[0])[0]
+        repl = _token_replacement(ctx.source, left_end, right_start, symbol,
+                                  COMPARE_INVERSES[symbol])
+        if repl:
+            yield Edit("negate-condition", ctx.line, (repl,))
+            return
     start, end = ctx.source.span(test)
     text = ctx.source.text[start:end]
     if not has_own_parentheses(ctx.source, test, node):

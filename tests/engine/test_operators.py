@@ -62,7 +62,11 @@ CASES = [
         def gcd(a, b):
             return gcd(b, a % b)
      """),
-    ("negate comparison", "if x > 0:\n    pass\n", 1, "negate-condition", "if not x > 0:\n    pass\n"),
+    ("negate comparison", "if x > 0:\n    pass\n", 1, "negate-condition", "if x <= 0:\n    pass\n"),
+    ("negate membership", "while k not in seen:\n    pass\n", 1, "negate-condition",
+     "while k in seen:\n    pass\n"),
+    ("constant to zero drops operand", "for i in range(len(v) - 1):\n    pass\n", 1,
+     "integer-off-by-one", "for i in range(len(v)):\n    pass\n"),
     ("negate boolean", "if a or b:\n    pass\n", 1, "negate-condition",
      "if not (a or b):\n    pass\n"),
     ("remove not", "if not done:\n    pass\n", 1, "remove-not", "if done:\n    pass\n"),
@@ -217,3 +221,11 @@ def test_constant_condition_uses_object_locals():
     produced = [e.apply(source) for e in line_edits(source, PATH, 2, trace)
                 if e.kind == "constant-condition"]
     assert "def bfs(queue):\n    while queue:\n        queue.popleft()\n" in produced
+
+
+def test_no_degenerate_off_by_one_forms():
+    source = _source("for i in range(len(v) - 1):\n    pass\n")
+    produced = [edit.apply(source) for edit in line_edits(source, PATH, 1)]
+    assert "for i in range(len(v) - 0):\n    pass\n" not in produced
+    assert "for i in range(len(v) - 1 + 1):\n    pass\n" not in produced
+    assert "for i in range(len(v) - 2):\n    pass\n" in produced
