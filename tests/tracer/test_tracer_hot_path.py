@@ -44,8 +44,8 @@ def test_hot_path_back_jumps_have_lines(file, function):
 def test_alarm_traceback_has_no_tracer_entries(backend):
     # Any tracer function that a signal interrupts could hold a line-less instruction,
     # so the exception must reach the test without the interrupted tracer entries.
-    # NOTE: where the alarm lands is up to timing, so an old failure shows up only in
-    # some runs; 40 alarms caught the line-less entry in every run tried.
+    # NOTE: where the alarm lands is up to timing, so this test catches a line-less
+    # entry in some runs, not in all of them.
     import signal
 
     from tracer_helpers import record
