@@ -87,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.locale = normalize_locale(args.locale)
+    requested = args.locale
+    args.locale = normalize_locale(requested)
+    if requested and not requested.lower().startswith(args.locale):
+        sys.stderr.write(translate("cli.warning.locale", args.locale, requested=requested) + "\n")
     _configure_logging(args.verbose)
 
     if args.command == "serve":

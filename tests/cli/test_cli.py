@@ -123,3 +123,19 @@ def test_explain_without_fix_exits_1(tmp_path):
     result = _tracefix(tmp_path, "explain", "test_calc.py", "--budget", "30")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "No verified fix found" in result.stdout
+
+
+def test_unsupported_locale_warns_and_uses_english(tmp_path):
+    _project(tmp_path, FAILING_PROJECT)
+    result = _tracefix(tmp_path, "--locale", "fr", "trace", "test_calc.py::test_add")
+    assert result.returncode == 0
+    assert "locale 'fr' has no translation" in result.stderr
+    assert result.stdout.startswith("## Trace of test_calc.py::test_add")
+
+
+def test_japanese_locale_tag_does_not_warn(tmp_path):
+    _project(tmp_path, FAILING_PROJECT)
+    result = _tracefix(tmp_path, "--locale", "ja-JP", "trace", "test_calc.py::test_add")
+    assert result.returncode == 0
+    assert "no translation" not in result.stderr
+    assert "のトレース" in result.stdout
