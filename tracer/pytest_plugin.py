@@ -2,9 +2,9 @@
 
 Registered through the `pytest11` entry point and also passed by the runner with
 `-p tracefix.tracer.pytest_plugin` (the entry point has the module's name, so pytest
-registers it once). It only adds options; the stateful plugins that write the
+registers it once). It only adds options. The stateful plugins that write the
 structured report and the traces are registered in `pytest_configure`, and only when
-their option is set, so an ordinary `pytest` run in a project that has tracefix
+their option is set. So an ordinary `pytest` run in a project that has tracefix
 installed behaves exactly as without it.
 """
 

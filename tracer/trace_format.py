@@ -60,7 +60,7 @@ class Frame:
 class Step:
     """One kept execution of a line.
 
-    `values` holds the locals that executing this line changed, read at the frame's
+    `values` contains the locals that executing this line changed, read at the frame's
     next event, plus `__return__` / `__exception__` where the line returned or raised.
     `index` is the global execution order over all lines, counting omitted hits too,
     so gaps in the numbering show where loop compression dropped steps.
@@ -86,7 +86,7 @@ class LineSummary:
 
 @dataclass
 class BudgetHit:
-    """Why recording stopped early, and where. The test itself kept running."""
+    """Early stop of recording: its cause and place. The test itself kept running."""
 
     kind: str  # "events" | "bytes" | "seconds" | "recursion" | "tracer-replaced"
     limit: float
@@ -106,7 +106,7 @@ class TracebackEntry:
 
 @dataclass
 class Failure:
-    """How the traced test failed."""
+    """Failure of the traced test: exception, failing line and project traceback."""
 
     exc_type: str  # qualified name, e.g. "AssertionError" or "mypkg.errors.BadInput"
     message: str  # bounded

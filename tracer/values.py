@@ -114,7 +114,7 @@ def is_raw(value: Any) -> bool:
 
 
 def truncate(text: str, width: int) -> str:
-    """Cut `text` to `width` characters and say how many were dropped."""
+    """Cut `text` to `width` characters, with a marker giving the number dropped."""
     if len(text) <= width:
         return text
     return f"{text[:width]}…(+{len(text) - width} chars)"

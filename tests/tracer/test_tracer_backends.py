@@ -56,7 +56,8 @@ def test_backend_matches_reference(version, backend, reference, tracer_path):
     result = run_child(python, DRIVER, tracer_path, backend)
 
     assert result["backend"] == backend
-    assert result["notes"] == [] and result["budget"] is None
+    assert result["notes"] == []
+    assert result["budget"] is None
     assert result["frames"] == reference["frames"]
     assert result["lines"] == reference["lines"]
     assert result["steps"] == reference["steps"]

@@ -141,7 +141,10 @@ def test_width_applies_to_nested_output():
 
 
 def test_is_raw_only_for_immutable_builtins():
-    assert is_raw(1) and is_raw("s") and is_raw((1, "a")) and is_raw(None)
+    assert is_raw(1)
+    assert is_raw("s")
+    assert is_raw((1, "a"))
+    assert is_raw(None)
     assert not is_raw([1])
     assert not is_raw((1, [2]))
     assert not is_raw(hostile.Hostile())
