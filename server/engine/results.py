@@ -58,6 +58,8 @@ class Candidate:
     distance: int = 0  # characters changed; smaller changes rank first
     rank: int = 0  # position of its line in the suspicious list (0 = most suspicious)
     detail: str = ""  # validation detail from the runner, for logs and hovers
+    # Model samples that proposed exactly this text (for pass@k); empty for other sources.
+    samples: tuple[int, ...] = ()
 
 
 @dataclass
