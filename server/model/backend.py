@@ -46,10 +46,25 @@ class Completion:
     tokens: int = 0  # generated tokens, when the backend knows them
 
 
+class Message:
+    """A message key and fields, rendered only once the locale is known (nests in ModelError)."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        self.key = key
+        self.fields = fields
+
+    def render(self, locale: str | None) -> str:
+        from ..i18n import translate
+
+        fields = {k: v.render(locale) if isinstance(v, Message) else v
+                  for k, v in self.fields.items()}
+        return translate(self.key, locale, **fields)
+
+
 class ModelError(Exception):
     """A backend failure the user must see: a message key of server/messages and its fields.
 
-    `render(locale)` gives the localized text. `str(error)` is the English text, for logs;
+    `render(locale)` gives the localized text; a field may be a nested `Message`. `str(error)` is the English text, for logs;
     no field may hold a secret (API keys are never put into errors).
     """
 
@@ -59,9 +74,7 @@ class ModelError(Exception):
         super().__init__(self.render("en"))
 
     def render(self, locale: str | None) -> str:
-        from ..i18n import translate
-
-        return translate(self.key, locale, **self.fields)
+        return Message(self.key, **self.fields).render(locale)
 
 
 @runtime_checkable
