@@ -77,11 +77,61 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also try edits in test files")
     explain.add_argument("--no-trace", action="store_true",
                          help="do not print the inline trace before the explanation")
+    add_model_options(explain)
     shared(explain, top=False)
 
     serve = commands.add_parser("serve", help="start the language server on stdin/stdout")
     shared(serve, top=False)
     return parser
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Flags that choose and tune a model; they override [tool.tracefix.model] of pyproject.toml."""
+    group = parser.add_argument_group("model", "ask a model for fixes as well (default: the "
+                                      "model of [tool.tracefix.model] in pyproject.toml, if any)")
+    group.add_argument("--model", metavar="PATH_OR_ID",
+                       help="transformers model: a local folder or a Hugging Face hub id")
+    group.add_argument("--endpoint", metavar="URL",
+                       help="OpenAI-compatible API base URL, e.g. http://127.0.0.1:8000/v1 "
+                       "(the key is read from $TRACEFIX_API_KEY)")
+    group.add_argument("--model-name", metavar="NAME",
+                       help="model name to request from --endpoint (default: the first it lists)")
+    group.add_argument("--samples", type=int, metavar="N", help="answers to sample (default 4)")
+    group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature "
+                       "(default 0.8; 0 decodes greedily)")
+    group.add_argument("--max-new-tokens", type=int, metavar="N",
+                       help="longest answer in tokens (default 1024)")
+    group.add_argument("--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
+    group.add_argument("--dtype", metavar="DTYPE", help="auto, float32, float16 or bfloat16")
+    group.add_argument("--trust-remote-code", action="store_true", default=None,
+                       help="let transformers run the model folder's own code")
+    group.add_argument("--seed", type=int, metavar="N", help="make sampling repeatable")
+    group.add_argument("--no-model", action="store_true",
+                       help="use the built-in engine only, even if a model is configured")
+    group.add_argument("--no-builtin", action="store_true",
+                       help="validate only the model's fixes, not the built-in engine's")
+    group.add_argument("--show-unverified", action="store_true",
+                       help="also list model fixes that were not verified, labelled as such")
+
+
+def model_overrides(args: argparse.Namespace) -> dict:
+    """The model flags that were given, as [tool.tracefix.model] keys."""
+    given = {
+        "model": args.model_name if args.endpoint else args.model,
+        "endpoint": args.endpoint, "samples": args.samples, "temperature": args.temperature,
+        "max_new_tokens": args.max_new_tokens, "device": args.device, "dtype": args.dtype,
+        "trust_remote_code": args.trust_remote_code, "seed": args.seed,
+    }
+    overrides = {key: value for key, value in given.items() if value is not None}
+    if args.endpoint:
+        overrides["kind"] = "openai"
+    elif args.model:
+        overrides["kind"] = "transformers"
+    if args.no_builtin:
+        overrides["include_builtin"] = False
+    if args.show_unverified:
+        overrides["show_unverified"] = True
+    return overrides
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(translate("cli.error.root_not_found", args.locale, root=args.root))
 
     from .engine import ExplainError
+    from .model.backend import ModelError
     from .runner import InterpreterError, find_interpreter
 
     try:
@@ -115,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _explain(args, interpreter, sys.stdout)
     except (ExplainError, InterpreterError) as exc:
         return _fail(str(exc))
+    except ModelError as exc:
+        return _fail(exc.render(args.locale))
     except KeyboardInterrupt:
         return _fail(translate("engine.error.cancelled", args.locale))
 
@@ -150,22 +203,63 @@ def _trace(args: argparse.Namespace, interpreter, out: TextIO) -> int:
 
 
 def _explain(args: argparse.Namespace, interpreter, out: TextIO) -> int:
-    from .engine import ExplainSettings, ValidationSettings, explain_failure
+    from .engine import BuiltinRepairSearch, ExplainSettings, ValidationSettings, explain_failure
+    from .model.config import load_options
 
+    root = os.path.abspath(args.root)
     settings = ExplainSettings(
         validation=ValidationSettings(workers=args.workers, budget_seconds=args.budget,
                                       stop_after_verified=args.max_fixes),
         allow_test_edits=args.allow_test_edits, max_candidates=args.max_candidates,
     )
     progress = _progress_printer(args.locale) if sys.stderr.isatty() or args.verbose else None
-    explanation = explain_failure(os.path.abspath(args.root), args.test_id, locale=args.locale,
-                                  interpreter=interpreter, progress=progress, settings=settings)
+    options = load_options(root, cli=model_overrides(args))
+    sources = None
+    streamer = None
+    if options.enabled and not args.no_model:
+        from .model.config import make_backend
+        from .model.source import ModelCandidateSource
+
+        backend = make_backend(options.backend, locale=args.locale)
+        streamer = None if args.json else _AnswerStreamer(out, args.locale, backend.name)
+        model = ModelCandidateSource(backend, options, progress=progress,
+                                     on_delta=streamer.delta if streamer else None)
+        builtin = BuiltinRepairSearch(max_lines=settings.max_lines,
+                                      max_candidates=settings.max_candidates)
+        sources = [model] + ([builtin] if options.include_builtin else [])
+    explanation = explain_failure(root, args.test_id, locale=args.locale,
+                                  interpreter=interpreter, progress=progress, settings=settings,
+                                  sources=sources)
+    if streamer is not None:
+        streamer.finish()
     verified = [c for c in explanation.candidates if c.verified]
     if args.json:
         out.write(json.dumps(_as_json(explanation), ensure_ascii=False, indent=1) + "\n")
     else:
-        _write_explanation(explanation, verified, args, out)
+        _write_explanation(explanation, verified, args, out, options.show_unverified)
     return EXIT_FIXED if verified else EXIT_NOT_FIXED
+
+
+class _AnswerStreamer:
+    """Prints the first sampled answer as it is generated; the others are summarised after."""
+
+    def __init__(self, out: TextIO, locale: str, model: str) -> None:
+        self.out, self.locale, self.model = out, locale, model
+        self.started = False
+
+    def delta(self, sample: int, text: str) -> None:
+        if sample != 0:
+            return
+        if not self.started:
+            self.out.write(translate("cli.heading.reasoning", self.locale, model=self.model,
+                                     sample=1) + "\n")
+            self.started = True
+        self.out.write(text)
+        self.out.flush()
+
+    def finish(self) -> None:
+        if self.started:
+            self.out.write("\n\n")
 
 
 def _progress_printer(locale: str):
@@ -175,7 +269,7 @@ def _progress_printer(locale: str):
     return show
 
 
-def _write_explanation(explanation, verified, args, out: TextIO) -> None:
+def _write_explanation(explanation, verified, args, out: TextIO, show_unverified: bool = False) -> None:
     t = lambda key, **fields: translate(key, args.locale, **fields)  # noqa: E731
     if not args.no_trace:
         out.write(t("cli.heading.trace", test=explanation.test_id, outcome=explanation.trace.outcome) + "\n")
@@ -198,8 +292,39 @@ def _write_explanation(explanation, verified, args, out: TextIO) -> None:
             out.write(candidate.diff.rstrip("\n") + "\n\n")
     else:
         out.write(t("cli.no_fix", tried=tried, total=len(explanation.candidates)) + "\n")
+    _write_model_answers(explanation, out, args.locale)
+    if show_unverified:
+        unverified = [c for c in explanation.candidates if not c.verified and c.kind == "model"]
+        for candidate in unverified:
+            out.write(t("cli.fix_unverified", description=candidate.description,
+                        passed=candidate.passed, total=candidate.total) + "\n")
+            out.write(candidate.diff.rstrip("\n") + "\n\n")
     for note in explanation.notes:
         out.write(f"- {note}\n")
+
+
+def _write_model_answers(explanation, out: TextIO, locale: str) -> None:
+    """One line per sampled answer: verified, failed its tests, or why it had no fix."""
+    for report in explanation.reports:
+        answers = getattr(report, "answers", None)
+        if not answers:
+            continue
+        out.write(translate("cli.heading.answers", locale, model=report.model,
+                            count=len(answers)) + "\n")
+        for answer in answers:
+            candidate = answer.candidate
+            if candidate is None:
+                status = translate("cli.answer.unusable", locale, reason=answer.reason)
+            elif candidate.verified:
+                status = translate("cli.answer.verified", locale, passed=candidate.passed,
+                                   total=candidate.total)
+            elif candidate.total:
+                status = translate("cli.answer.failed", locale, passed=candidate.passed,
+                                   total=candidate.total)
+            else:
+                status = translate("cli.answer.untried", locale)
+            out.write(f"{answer.sample + 1}. {status}\n")
+        out.write("\n")
 
 
 def _as_json(explanation) -> dict:
@@ -214,6 +339,21 @@ def _as_json(explanation) -> dict:
             for c in explanation.candidates if c.total or c.detail
         ],
         "notes": explanation.notes,
+        "model": [_report_json(report) for report in explanation.reports
+                  if hasattr(report, "answers")],
+    }
+
+
+def _report_json(report) -> dict:
+    return {
+        "model": report.model, "error": report.error, "prompt_tokens": report.prompt_tokens,
+        "cuts": report.cuts, "template": report.template, "with_trace": report.with_trace,
+        "answers": [{
+            "sample": a.sample, "finish_reason": a.finish_reason, "reasoning": a.reasoning,
+            "reason": a.reason, "files": a.files,
+            "candidate": a.candidate.description if a.candidate else None,
+            "verified": bool(a.candidate and a.candidate.verified),
+        } for a in report.answers],
     }
 
 

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from tracefix.tracer.trace_format import Trace
 
@@ -114,10 +114,14 @@ def explain_failure(
     cancel: "threading.Event | Cancel | None" = None,
     sources: Iterable[CandidateSource] | None = None,
     settings: ExplainSettings = ExplainSettings(),
+    on_context: Callable[[FailureContext], None] | None = None,
 ) -> Explanation:
     """Explain why `test_id` fails and return fixes ranked with verified ones first.
 
     `sources` are the candidate sources to ask (default: the built-in repair search).
+    `on_context` is called with the diagnosis and trace before any source is asked, so
+    that a client can show them while a slow source (a model) is still working. A source
+    may offer `report` (kept in `Explanation.reports`) and `notes(locale)`.
     Raises ExplainError with a localized message when the test cannot be found or run,
     did not fail, or the caller cancelled.
     """
@@ -152,9 +156,12 @@ def explain_failure(
         diagnosis=diagnosis, suspicious=suspicious, test_source=texts.get(test_path) or _read(test_path),
         locale=locale, allow_test_edits=settings.allow_test_edits,
     )
+    if on_context is not None:
+        on_context(context)
     if sources is None:
         sources = [BuiltinRepairSearch(max_lines=settings.max_lines,
                                        max_candidates=settings.max_candidates)]
+    sources = list(sources)
     _report(progress, translate("engine.progress.propose", locale), 40)
     candidates = propose_all(sources, context)
     _check(is_cancelled, locale)
@@ -172,9 +179,15 @@ def explain_failure(
                                  settings=settings.validation, cancel=is_cancelled,
                                  progress=on_validated)
     notes = _notes(trace, ranked, locale)
+    reports = []
+    for source in sources:
+        if hasattr(source, "notes"):
+            notes.extend(source.notes(locale))
+        if getattr(source, "report", None) is not None:
+            reports.append(source.report)
     suspicious = promote_repaired(suspicious, ranked, locale)
     _report(progress, translate("engine.progress.done", locale), 100)
-    return Explanation(nodeid, trace, inline, diagnosis, suspicious, ranked, notes)
+    return Explanation(nodeid, trace, inline, diagnosis, suspicious, ranked, notes, reports)
 
 
 def _notes(trace: Trace, candidates, locale: str) -> list[str]:

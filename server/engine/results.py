@@ -73,6 +73,9 @@ class Explanation:
     suspicious: list[Suspicious]
     candidates: list[Candidate]  # verified first, then smaller change, then line rank
     notes: list[str] = field(default_factory=list)  # localized remarks (budget, timeouts)
+    # What candidate sources kept about their work, e.g. a model's reasoning per sample
+    # (tracefix.server.model.source.ModelReport); the engine does not look inside.
+    reports: list[object] = field(default_factory=list)
 
 
 @dataclass
