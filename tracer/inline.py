@@ -16,18 +16,23 @@ ran is shown once, in order of first execution, with every activation's hits mer
 (recursive calls included); the test function comes last, next to the failure.
 
 `render_inline` is a pure function of the trace and the source texts, so the CLI, the
-language server and the prompt builder all print the same thing.
+language server and the prompt builder all print the same thing. The prompt builder
+passes its keyword options to fit a token budget: fewer hits per line (`k`), shorter
+values (`value_width`), only some functions (`functions`, keys from `inline_functions`),
+or the same code without any trace comments (`annotate=False`).
 """
 
 from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .trace_format import Frame, Step, Trace
 
 MAX_COMMENT = 600  # characters of one line's annotation before it is cut
+ELLIPSIS = "…"  # ends a value cut to `value_width`
 
 
 @dataclass
@@ -39,21 +44,67 @@ class _Unit:
     end: int
     def_line: int | None
     first_step: int
+    name: str = "<module>"
     steps: list[Step] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
+    is_test: bool = False
 
 
-def render_inline(trace: Trace, sources: dict[str, str]) -> str:
-    """Render `trace` as annotated source; `sources` maps absolute path to source text."""
-    out: list[str] = [_header(trace)]
-    defs = {i: _function_ranges(sources.get(f.path)) for i, f in enumerate(trace.files)}
-    units = _group(trace, defs)
+@dataclass(frozen=True)
+class InlineFunction:
+    """A function (or a run of module-level lines) as the inline rendering shows it."""
+
+    path: str  # absolute
+    name: str  # the `def` name, or "<module>"
+    start: int  # first line shown: the first decorator or the `def`
+    end: int
+    def_line: int | None  # None for module-level code and for files without source
+    is_test: bool  # the failing test's own function, which the rendering puts last
+    lines: tuple[int, ...]  # the lines that have kept steps
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """The identity `render_inline(functions=...)` takes: (path, start)."""
+        return (self.path, self.start)
+
+
+def inline_functions(trace: Trace, sources: dict[str, str]) -> list[InlineFunction]:
+    """List the functions `render_inline(trace, sources)` shows, in the order it shows them."""
+    return [
+        InlineFunction(trace.files[unit.file].path, unit.name, unit.start, unit.end,
+                       unit.def_line, unit.is_test, tuple(sorted({s.line for s in unit.steps})))
+        for unit in _units(trace, sources)
+    ]
+
+
+def render_inline(trace: Trace, sources: dict[str, str], *, k: int | None = None,
+                  value_width: int | None = None,
+                  functions: Collection[tuple[str, int]] | None = None,
+                  annotate: bool = True) -> str:
+    """Render `trace` as annotated source; `sources` maps absolute path to source text.
+
+    The keyword options shrink the rendering, and their defaults give the full one.
+    `k` shows at most the first k and the last k kept hits of each line, and of the calls
+    of each function. `value_width` cuts each rendered value to that many characters, the
+    last being `…`. `functions` shows only the functions whose `InlineFunction.key` it
+    contains. `annotate=False` shows the plain source of the same functions, without the
+    header, the trace comments and the failure footer.
+    """
+    if k is not None and k < 1:
+        raise ValueError(f"k={k} is invalid; show at least one hit per line (k >= 1)")
+    if value_width is not None and value_width < 2:
+        raise ValueError(f"value_width={value_width} is invalid; it must be at least 2")
+    shown_k = k if k is not None else trace.config.get("k", 3)
+    out: list[str] = [_header(trace)] if annotate else []
     summaries = {(s.file, s.line): s for s in trace.lines}
     failing = _failing_location(trace)
 
-    for unit in units:
+    for unit in _units(trace, sources):
         path = trace.files[unit.file].path
-        out.append("")
+        if functions is not None and (path, unit.start) not in functions:
+            continue
+        if out:
+            out.append("")
         out.append(f"# {_display_path(path, trace.root)}")
         text = sources.get(path)
         lines = text.splitlines() if text is not None else None
@@ -64,19 +115,26 @@ def render_inline(trace: Trace, sources: dict[str, str]) -> str:
         for number in numbers:
             source = lines[number - 1] if lines is not None and number <= len(lines) else f"line {number}:"
             notes = []
-            if number == unit.def_line and unit.frames:
-                notes.append(_calls(unit.frames, trace.config.get("k", 3)))
-            if number in by_line:
-                notes.append(_hits(by_line[number], summaries.get((unit.file, number))))
-            if failing == (unit.file, number):
+            if annotate and number == unit.def_line and unit.frames:
+                notes.append(_calls(unit.frames, shown_k, value_width))
+            if annotate and number in by_line:
+                notes.append(_hits(by_line[number], summaries.get((unit.file, number)), k,
+                                   value_width))
+            if annotate and failing == (unit.file, number):
                 notes.append(f"!! {trace.failure.exc_type} raised here" if trace.failure else "")
             comment = "; ".join(n for n in notes if n)
             if comment:
                 source = f"{source}  # {_cut(comment)}"
             out.append(source.rstrip())
 
-    out.extend(_footer(trace))
+    if annotate:
+        out.extend(_footer(trace, value_width))
     return "\n".join(out) + "\n"
+
+
+def _units(trace: Trace, sources: dict[str, str]) -> list[_Unit]:
+    defs = {i: _function_ranges(sources.get(f.path)) for i, f in enumerate(trace.files)}
+    return _group(trace, defs)
 
 
 def _header(trace: Trace) -> str:
@@ -85,7 +143,7 @@ def _header(trace: Trace) -> str:
             f"{trace.backend}; {shown}")
 
 
-def _footer(trace: Trace) -> list[str]:
+def _footer(trace: Trace, value_width: int | None = None) -> list[str]:
     lines: list[str] = []
     if trace.budget is not None:
         budget = trace.budget
@@ -99,7 +157,9 @@ def _footer(trace: Trace) -> list[str]:
         lines.append(f"# FAILED{where}: {failure.exc_type}: {_one_line(failure.message)}".rstrip())
         if failure.assertion:
             a = failure.assertion
-            lines.append(f"# assert operands: left={a.get('left')} {a.get('op')} right={a.get('right')}")
+            left = _shorten(str(a.get("left")), value_width)
+            right = _shorten(str(a.get("right")), value_width)
+            lines.append(f"# assert operands: left={left} {a.get('op')} right={right}")
     if not trace.reliable:
         lines.append("# NOTE: the traced run's outcome differed from the untraced run.")
     if lines:
@@ -107,7 +167,7 @@ def _footer(trace: Trace) -> list[str]:
     return lines
 
 
-def _group(trace: Trace, defs: dict[int, list[tuple[int, int, int]]]) -> list[_Unit]:
+def _group(trace: Trace, defs: dict[int, list[tuple[int, int, int, str]]]) -> list[_Unit]:
     """Group steps by the innermost source function that contains their line."""
     frames = {f.id: f for f in trace.frames}
     units: dict[tuple[int, int], _Unit] = {}
@@ -123,11 +183,11 @@ def _group(trace: Trace, defs: dict[int, list[tuple[int, int, int]]]) -> list[_U
             unit.start = min(unit.start, step.line)
             unit.end = max(unit.end, step.line)
         else:
-            start, def_line, end = span
+            start, def_line, end, name = span
             key = (step.file, def_line)
             unit = units.get(key)
             if unit is None:
-                unit = units[key] = _Unit(step.file, start, end, def_line, step.index)
+                unit = units[key] = _Unit(step.file, start, end, def_line, step.index, name)
         unit.steps.append(step)
         if frame is not None and frame.first_line in (unit.start, unit.def_line) \
                 and frame not in unit.frames:
@@ -141,11 +201,13 @@ def _group(trace: Trace, defs: dict[int, list[tuple[int, int, int]]]) -> list[_U
         u for u in ordered
         if test_name and any(f.parent is None and f.function == test_name for f in u.frames)
     ]
+    for unit in tests:
+        unit.is_test = True
     return [u for u in ordered if u not in tests] + tests
 
 
-def _function_ranges(source: str | None) -> list[tuple[int, int, int]]:
-    """Return (first line incl. decorators, def line, last line) of each function."""
+def _function_ranges(source: str | None) -> list[tuple[int, int, int, str]]:
+    """Return (first line incl. decorators, def line, last line, name) of each function."""
     if source is None:
         return []
     try:
@@ -156,11 +218,12 @@ def _function_ranges(source: str | None) -> list[tuple[int, int, int]]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            spans.append((start, node.lineno, node.end_lineno or node.lineno))
+            spans.append((start, node.lineno, node.end_lineno or node.lineno, node.name))
     return spans
 
 
-def _innermost(spans: list[tuple[int, int, int]], line: int) -> tuple[int, int, int] | None:
+def _innermost(spans: list[tuple[int, int, int, str]],
+               line: int) -> tuple[int, int, int, str] | None:
     best = None
     for span in spans:
         if span[0] <= line <= span[2] and (best is None or span[0] >= best[0]):
@@ -173,16 +236,33 @@ def _one_line(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
-def _hits(steps: list[Step], summary: object) -> str:
-    """Render the kept hits of one line, with `...` where compression dropped some."""
+def _shorten(text: str, width: int | None) -> str:
+    """Cut `text` to `width` characters, the last being `…`; None leaves it whole."""
+    if width is None or len(text) <= width:
+        return text
+    return text[:width - 1] + ELLIPSIS
+
+
+def _hits(steps: list[Step], summary: object, k: int | None = None,
+          value_width: int | None = None) -> str:
+    """Render the kept hits of one line, with `...` where compression dropped some.
+
+    With `k` smaller than half the kept hits, only the first k and the last k are shown,
+    and one `...` stands for every hit between them, recorded or not.
+    """
+    ordered = sorted(steps, key=lambda s: s.index)
     gap = getattr(summary, "omitted_between", None)
+    if k is not None and len(ordered) > 2 * k:
+        ordered = ordered[:k] + ordered[-k:]
+        gap = (ordered[k - 1].index, ordered[k].index)
     parts: list[str] = []
     gap_shown = False
-    for step in sorted(steps, key=lambda s: s.index):
+    for step in ordered:
         if gap and not gap_shown and step.index >= gap[1]:
             parts.append("...")
             gap_shown = True
-        values = "; ".join(f"{name}={_one_line(value)}" for name, value in step.values.items())
+        values = "; ".join(f"{name}={_shorten(_one_line(value), value_width)}"
+                           for name, value in step.values.items())
         parts.append(f"({step.index}) {values}" if values else f"({step.index})")
     return _join_hits(parts)
 
@@ -199,10 +279,11 @@ def _join_hits(parts: list[str]) -> str:
     return text
 
 
-def _calls(frames: list[Frame], k: int) -> str:
+def _calls(frames: list[Frame], k: int, value_width: int | None = None) -> str:
     """Render the arguments of each activation: the first k and the last k."""
     def one(frame: Frame) -> str:
-        args = ", ".join(f"{name}={_one_line(value)}" for name, value in frame.args.items())
+        args = ", ".join(f"{name}={_shorten(_one_line(value), value_width)}"
+                         for name, value in frame.args.items())
         return f"call: {args}" if args else "call"
 
     # The trace holds only activations with a kept step, so the number of calls left
