@@ -1,0 +1,93 @@
+"""What each engine feeds the explain pipeline: candidate sources and validation settings.
+
+The built-in engine is the pipeline's default repair search, run once per task. The
+model engine asks a model backend for `samples` answers per task, with or without the
+inline trace in the prompt, and validates every sample's candidate so that pass@k can
+count the verified samples.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from ..engine import CandidateSource, ExplainSettings, ValidationSettings
+
+# Variants: one explain run per task each. "builtin" is the built-in engine's only run;
+# "trace" and "no-trace" are the model engine with and without the trace in the prompt.
+BUILTIN = "builtin"
+WITH_TRACE = "trace"
+WITHOUT_TRACE = "no-trace"
+
+# Validate every model sample's candidate: pass@k counts verified samples, so stopping
+# at the first verified fix would undercount c.
+VALIDATE_ALL = 1_000_000
+
+# sources_for(variant) -> candidate sources for one explain run, or None for the
+# pipeline's default (the built-in repair search). Called once per task and variant, so
+# a source's per-run state (a model source's `answers`) belongs to one task.
+SourceFactory = Callable[[str], "list[CandidateSource] | None"]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Per-task limits shared by both engines."""
+
+    budget: float = 120.0  # wall seconds for one explain run, validation included
+    workers: int = 1  # candidate validations of one task at once
+    test_timeout: float = 30.0  # bound of one validation pytest run, in seconds
+    run_timeout: float = 60.0  # bound of the baseline and traced pytest runs
+
+
+def explain_settings(engine: str, limits: EngineSettings) -> ExplainSettings:
+    """Return the pipeline settings of one explain run of `engine`."""
+    # The built-in engine's pass@1 asks only whether the top-ranked candidate is
+    # verified, and ranking puts verified candidates first, so one verified fix is enough.
+    stop_after = 1 if engine == BUILTIN else VALIDATE_ALL
+    validation = ValidationSettings(workers=limits.workers, budget_seconds=limits.budget,
+                                    test_timeout=limits.test_timeout,
+                                    stop_after_verified=stop_after)
+    return ExplainSettings(run_timeout=limits.run_timeout, validation=validation)
+
+
+def builtin_sources(variant: str) -> None:
+    """Return None, which makes the pipeline use its built-in repair search."""
+    return None
+
+
+def model_sources(backend, *, samples: int, temperature: float, locale: str = "en",
+                  max_new_tokens: int = 1024) -> SourceFactory:
+    """Return a factory of one fresh model candidate source per task and variant.
+
+    Only the model's candidates are validated (`include_builtin=False`), so every
+    verified candidate is credited to the samples that proposed it.
+    """
+    from ..model.source import ModelCandidateSource
+
+    def sources_for(variant: str) -> list[CandidateSource]:
+        return [ModelCandidateSource(backend, samples=samples, temperature=temperature,
+                                     max_new_tokens=max_new_tokens,
+                                     with_trace=variant != WITHOUT_TRACE, locale=locale,
+                                     include_builtin=False)]
+
+    return sources_for
+
+
+def make_model_backend(model: str, endpoint: str, *, locale: str = "en",
+                       api_key_env: str = "TRACEFIX_API_KEY"):
+    """Build the backend for `--model` (a local transformers model) or `--endpoint`.
+
+    With an endpoint, `model` names the served model (empty: the backend's default).
+    The API key is read from the environment variable `api_key_env`, never from the
+    command line, so it does not show in process lists or shell history.
+    """
+    from ..model.backend import BackendSettings
+    from ..model.config import make_backend
+
+    if endpoint:
+        settings = BackendSettings(kind="openai", model=model, endpoint=endpoint,
+                                   api_key_env=api_key_env)
+    else:
+        settings = BackendSettings(kind="transformers", model=model)
+    return make_backend(settings, api_key=os.environ.get(api_key_env) or None, locale=locale)
