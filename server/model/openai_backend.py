@@ -602,7 +602,7 @@ class OpenAIBackend:
                 self._load(watcher)
             except _Cancelled:
                 return [Completion("", "cancelled") for _ in range(request.n)]
-            fatal: list[ModelError] = []  # a configuration error stops the samples not yet started
+            fatal: list[ModelError] = []  # a rejected API key stops the samples not yet started
             workers = min(MAX_CONCURRENT_SAMPLES, request.n)
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracefix-openai") as pool:
                 futures = [
