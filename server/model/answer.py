@@ -21,8 +21,6 @@ DIFF_TAGS = frozenset({"diff", "patch", "udiff"})
 _FENCE_OPEN = re.compile(
     r"^(?P<indent>[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _FENCE_CLOSE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
-_THINK_OPEN = re.compile(r"<(think|thinking)>", re.IGNORECASE)
-_THINK_CLOSE = re.compile(r"</(think|thinking)>", re.IGNORECASE)
 _DEFINITION = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.MULTILINE)
 _HUNK_HEADER = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
 _PATH_HINT_COMMENT = re.compile(r"^#\s*(?:file(?:name)?\s*:\s*)?(?P<path>[\w./\\-]+\.py)\s*$", re.IGNORECASE)
@@ -55,8 +53,8 @@ _CODE_LINE = re.compile(
 class CodeBlock:
     """A piece of code in an answer, fenced or not."""
 
-    text: str  # the code with LF newlines, the fence's own indentation removed
-    language: str  # the fence's tag as written, lowercased; "" when untagged or unfenced
+    text: str  # the code with LF newlines, without the fence's own indentation
+    language: str  # the fence's tag as written, lowercased, or "" when untagged or unfenced
     kind: str  # "python", "diff" or "other"
     complete: bool  # False when the answer ends inside the block
     start: int  # offset of the block's first character (its opening fence, if any) in the answer
@@ -69,7 +67,7 @@ class CodeBlock:
 class ParsedAnswer:
     """A model answer split into reasoning and code."""
 
-    reasoning: str  # markdown: the answer without its fix code, `<think>` tags removed
+    reasoning: str  # markdown of the answer without its fix code and without `<think>` tags
     blocks: list[CodeBlock] = field(default_factory=list)
     truncated: bool = False  # an unclosed fence or `<think>`, or an answer cut off by its length
 
@@ -77,9 +75,10 @@ class ParsedAnswer:
 def parse_answer(text: str, *, cut_off: bool = False) -> ParsedAnswer:
     """Split `text` into reasoning and code blocks.
 
-    `cut_off` is True when the backend stopped at its token limit (finish reason
-    "length"); then an unfenced block that reaches the end of the text counts as
-    incomplete too. Offsets in the blocks refer to `text` as given, CRLF included.
+    Pass `cut_off=True` when the backend stopped at its token limit (finish reason
+    "length"). Then the answer counts as truncated, and so does an unfenced block that
+    reaches the end of the text. Offsets in the blocks refer to `text` as given, CRLF
+    included.
     """
     normalized = _Normalized(text)
     lines = _Lines(normalized.text)
@@ -318,8 +317,8 @@ def _diff_starts(items: list[str], index: int) -> bool:
 def _is_diff_line(line: str) -> bool:
     if re.match(r"^(?:diff --git |index |--- |\+\+\+ |@@ |new file mode|deleted file mode|\\ No newline)", line):
         return True
-    # "- The fix ..." is a markdown bullet, not a removed line: Python code indented
-    # by exactly one space is rare enough to read it as prose.
+    # "- The fix ..." is a markdown bullet, not a removed line. Python code indented by
+    # exactly one space is rare enough to read such a line as prose.
     if re.match(r"^[-+*] \S", line):
         return False
     return line[:1] in (" ", "+", "-")
@@ -402,9 +401,9 @@ def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
 def _reasoning(text: str, blocks: list[CodeBlock]) -> str:
     """Return the answer without its fix blocks, and without the lines that announce them.
 
-    A Python block whose definitions are all given again later (the buggy code quoted
-    before the fixed one, or a draft) and a block of usage code stay, because they are
-    part of the explanation.
+    Two kinds of Python block stay, because they are part of the explanation: a block
+    whose definitions are all given again later (the buggy code quoted before the fixed
+    one, or a draft), and a block of usage code.
     """
     removed = [block for position, block in enumerate(blocks) if _is_fix_block(block, blocks[position + 1:])]
     pieces: list[str] = []

@@ -6,7 +6,7 @@ definitions it names (matched by qualified name, such as `gcd` or `Stack.push`),
 every byte outside them stays as it was. New helpers that the replaced code uses are
 inserted before the first replaced definition. The replacement keeps the file's newline
 style and indentation unit, and is re-indented to the place of the definition it
-replaces, so a method given at column 0 lands inside its class.
+replaces, so a method written at column 0 lands inside its class.
 
 A diff is applied by finding its context and removed lines in the file, so wrong hunk
 line numbers, trailing blanks and missing `a/` `b/` prefixes do not matter.
@@ -47,11 +47,13 @@ class FixResult:
     """The edits that a model's answer makes, or why it makes none."""
 
     edits: dict[str, str] = field(default_factory=dict)  # absolute path -> complete new text
-    reason: str = ""  # localized; "" when the edits are usable
+    reason: str = ""  # localized text, "" when the edits are usable
     reason_key: str = ""  # the message key of `reason`, for statistics and tests
-    replaced: list[str] = field(default_factory=list)  # qualified names replaced, e.g. "Stack.push"
+    # Qualified names replaced ("gcd", "Stack.push", or "LIMIT" for a constant). A
+    # replaced file, or a diff that changes no definition, is named by its path.
+    replaced: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)  # qualified names inserted, e.g. helpers
-    notes: list[str] = field(default_factory=list)  # localized: parts of the answer left out
+    notes: list[str] = field(default_factory=list)  # localized remarks on parts of the answer left out
 
     @property
     def ok(self) -> bool:
@@ -118,7 +120,7 @@ def map_fix(answer: ParsedAnswer, *, sources: dict[str, str], target_file: str, 
 
 
 def _rejected(key: str, fields: dict[str, object], locale: str) -> FixResult:
-    log.info("model answer gives no usable fix: %s %s", key, fields)
+    log.info("model answer has no usable fix: %s %s", key, fields)
     return FixResult(reason=translate(f"model.answer.{key}", locale, **fields), reason_key=f"model.answer.{key}")
 
 
@@ -220,6 +222,8 @@ class _File:
     text: str = ""
     newline: str = "\n"
     unit: str = "    "
+
+    original_definitions: dict[str, _Located] = field(init=False)
 
     def __post_init__(self) -> None:
         self.text = self.original
@@ -328,8 +332,8 @@ def _is_main_guard(test: ast.expr) -> bool:
 def _is_fragment(text: str, tree: ast.Module) -> bool:
     """Tell whether definition-free code is lines cut out of a function, not usage code.
 
-    Such code is indented as a whole, or holds statements that only make sense inside a
-    function (`ast.parse` accepts a top-level `return`; only compiling rejects it).
+    Such code is indented as a whole, or contains statements that only make sense inside
+    a function. `ast.parse` accepts a top-level `return`, and only compiling rejects it.
     """
     first = next((line for line in text.splitlines() if line.strip()), "")
     if first[:1] in (" ", "\t"):
@@ -355,7 +359,14 @@ def _bound_names(node: ast.stmt) -> set[str]:
 
 
 def _used_names(node: ast.AST) -> set[str]:
-    return {item.id for item in ast.walk(node) if isinstance(item, ast.Name)}
+    """Return the names and attribute names `node` reads; `self._helper` counts as `_helper`."""
+    names = set()
+    for item in ast.walk(node):
+        if isinstance(item, ast.Name):
+            names.add(item.id)
+        elif isinstance(item, ast.Attribute):
+            names.add(item.attr)
+    return names
 
 
 # ---------------------------------------------------------------------------------------
@@ -373,7 +384,7 @@ class _Pending:
     kind: str  # "definition", "assignment" or "import"
     bound: set[str]  # the names the statement binds
 
-    def wanted(self, used: set[str]) -> bool:
+    def is_needed(self, used: set[str]) -> bool:
         return bool(self.bound & used)
 
 
@@ -437,6 +448,13 @@ class _Mapper:
                 first = next((line.strip() for line in code.splitlines() if line.strip()), "")
                 self.problems.append(_Problem("fragment", {"code": first[:80]}))
             return  # usage code: prints, asserts, calls
+        try:
+            # Compiling (never running) also rejects what parsing accepts, such as a
+            # `return` in a class body.
+            compile(tree, "<answer>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            self._syntax_problem(code, exc)
+            return
 
         home = self._home_file(block, definitions)
         if home and self._whole_module(tree, home) and self._needs_whole_file(tree, home):
@@ -468,7 +486,7 @@ class _Mapper:
         """Return the file the block is about: its path hint, else where its names are defined."""
         if block.path_hint:
             hinted = self._match_path(block.path_hint)
-            if hinted:
+            if hinted in self.files:  # models also name files that do not exist, like "solution.py"
                 return hinted
         names = {node.name for node in definitions}  # type: ignore[attr-defined]
         if self.target in self.files and names & self.files[self.target].original_definitions.keys():
@@ -484,14 +502,14 @@ class _Mapper:
         if file is None:
             return False
         top = {node.name for node in file.tree.body if isinstance(node, _DefinitionNode)}
-        given = {node.name for node in tree.body if isinstance(node, _DefinitionNode)}
-        return bool(top) and 2 * len(top & given) > len(top)
+        proposed = {node.name for node in tree.body if isinstance(node, _DefinitionNode)}
+        return bool(top) and 2 * len(top & proposed) > len(top)
 
     def _needs_whole_file(self, tree: ast.Module, path: str) -> bool:
         """Tell whether a whole-module block changes statements that definitions cannot carry.
 
-        Definitions, imports, simple assignments and usage code are mapped one by one;
-        any other new top-level statement (a module-level `try`, a changed loop that sets
+        Definitions, imports, simple assignments and usage code are mapped one by one.
+        Any other new top-level statement (a module-level `try`, a changed loop that sets
         up data) can only be taken over by replacing the whole file.
         """
         original = {ast.dump(node, include_attributes=False) for node in self.files[path].tree.body}
@@ -555,12 +573,12 @@ class _Mapper:
         return used or path
 
     @staticmethod
-    def _whole_class(given: ast.ClassDef, original: ast.ClassDef) -> bool:
+    def _whole_class(proposed: ast.ClassDef, original: ast.ClassDef) -> bool:
         """Tell whether a class must replace the original as a whole.
 
         That is so when it changes the header (bases, keywords, decorators) or a class-level
-        statement while giving every original method; a partial class, usually only the
-        fixed methods around a `...`, is mapped method by method.
+        statement, and gives every original method. A partial class, usually only the fixed
+        methods around a `...`, is mapped method by method.
         """
         def members(node: ast.ClassDef) -> set[str]:
             return {item.name for item in node.body if isinstance(item, _DefinitionNode)}
@@ -573,9 +591,9 @@ class _Mapper:
             return [ast.dump(item, include_attributes=False) for item in node.body
                     if not isinstance(item, _DefinitionNode)]
 
-        if not members(original) <= members(given):
+        if not members(original) <= members(proposed):
             return False
-        return header(given) != header(original) or statements(given) != statements(original)
+        return header(proposed) != header(original) or statements(proposed) != statements(original)
 
     def _find(self, qualname: str, home: str, block: CodeBlock) -> str | None:
         """Return the file that defines `qualname`: the path hint's, the home file, then any."""
@@ -706,12 +724,12 @@ class _Mapper:
         """
         if not self.pending or (self.matched_existing and not self.replaced):
             return  # new code beside an unchanged original fixes nothing
-        wanted = self._wanted()
+        needed = self._needed_names()
         for item in self.pending.values():
-            if item.wanted(wanted) and self._editable(item.path):
+            if item.is_needed(needed) and self._editable(item.path):
                 self._insert(item)
 
-    def _wanted(self) -> set[str]:
+    def _needed_names(self) -> set[str]:
         """Return the names that replaced code uses, followed through the new definitions."""
         used: set[str] = set()
         for path, file in self.files.items():
@@ -763,7 +781,7 @@ class _Mapper:
         self.added.append(item.name)
 
     def _top_level_anchor(self, path: str, tree: ast.Module, current: dict[str, _Located]) -> int | None:
-        """Return the first line of the top-level definition that holds the first replaced one."""
+        """Return the first line of the top-level definition that contains the first replaced one."""
         anchor = self.anchor.get(path)
         if anchor is None or anchor.split(".")[0] not in current:
             return None
@@ -840,7 +858,7 @@ class _Mapper:
         """Check that each new text parses, so a mapping mistake never reaches the sandbox."""
         for path, text in edits.items():
             try:
-                ast.parse(text)
+                compile(text, path, "exec", dont_inherit=True)
             except SyntaxError as exc:
                 log.error("mapped model fix for %s does not parse: %s", path, exc)
                 return _Problem("result_invalid", {"path": os.path.basename(path), "line": exc.lineno or 0,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from answer_helpers import (assert_only_definitions_changed, available, buggy, load, program_path,
                             task_sources, ROOT)
@@ -692,3 +693,26 @@ def test_japanese_reason_for_unusable_answer():
                      locale="ja")
     assert result.reason == translate("model.answer.no_code", "ja")
     assert "コード" in result.reason
+
+
+# Lines from which the property test builds answers of arbitrary, mostly broken, shape.
+ANSWER_LINES = [
+    "```python", "```", "~~~", "```diff", "   ```py", "<think>", "</think>", "Fixed code:",
+    "修正後のコード:", "def gcd(a, b):", "    if b == 0:", "        return a", "    return gcd(b, a % b)",
+    "        return gcd(a % b, b)", "class Stack:", "    def push(self, x):", "--- a/gcd.py",
+    "+++ b/gcd.py", "@@ -1,5 +1,5 @@", "-        return gcd(a % b, b)", "+        return gcd(b, a % b)",
+    " def gcd(a, b):", "print(gcd(1, 2))", "", "  ", "The bug is here.", "- a bullet", "\t", "@decorator",
+]
+
+
+@given(lines=st.lists(st.sampled_from(ANSWER_LINES), max_size=30), crlf=st.booleans(), cut_off=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_any_answer_maps_without_raising(lines, crlf, cut_off):
+    answer = ("\r\n" if crlf else "\n").join(lines)
+    parsed = parse_answer(answer, cut_off=cut_off)
+    for block in parsed.blocks:
+        assert 0 <= block.start <= block.end <= len(answer)
+    result = map_fix(parsed, sources=task_sources("gcd"), target_file=program_path("gcd"), root=ROOT)
+    assert result.ok == (result.reason == "")
+    for text in result.edits.values():
+        compile(text, "gcd.py", "exec")
