@@ -29,6 +29,7 @@ from tracefix.server.i18n import translate
 from tracefix.server.runner import InterpreterError, find_interpreter
 
 from . import convert
+from .model_stream import ModelStream
 from .options import budget_as_trace_options
 from .report import write_report
 from .server import CachedFixes, TracefixServer
@@ -54,9 +55,11 @@ async def explain(ls: TracefixServer, path: str, nodeid: str) -> dict:
             loop.call_soon_threadsafe(ls.work_done_progress.report, token, report)
 
     options, locale = ls.options, ls.locale
+    stream = ModelStream(ls, loop, root, nodeid, locale, progress, cancel)
     try:
         explanation = await loop.run_in_executor(
-            ls.executor, lambda: _run_engine(root, nodeid, options, locale, progress, cancel))
+            ls.executor, lambda: _run_engine(root, nodeid, options, locale, progress, cancel,
+                                             stream))
     except (ExplainError, InterpreterError) as exc:
         # Expected failures (test not found, test passes, cancelled, no interpreter):
         # the message is already meant for the user.
@@ -76,12 +79,12 @@ async def explain(ls: TracefixServer, path: str, nodeid: str) -> dict:
 
     report_path = write_report(root, nodeid, explanation, ls.locale)
     ls.explanations[nodeid] = explanation
-    fixes = cache_fixes(ls, nodeid, explanation)
+    fixes = cache_fixes(ls, nodeid, explanation, unverified=stream.options.show_unverified)
     _use_suspicious(ls, nodeid, explanation)
     ls.publish_diagnostics(set(ls.published))
 
-    shown = False
-    if ls.client_supports("window.show_document.support"):
+    shown = stream.shown
+    if not shown and ls.client_supports("window.show_document.support"):
         result = await ls.window_show_document_async(
             types.ShowDocumentParams(uri=ls.uri_of(report_path), take_focus=True))
         shown = bool(result and result.success)
@@ -93,16 +96,19 @@ async def explain(ls: TracefixServer, path: str, nodeid: str) -> dict:
         "report": report_path,
         "candidates": len(explanation.candidates),
         "fixes": fixes,
+        "model": stream.model_name or None,
+        "reasoning": [a.reasoning for r in explanation.reports for a in getattr(r, "answers", [])],
     }
 
 
-def _run_engine(root, nodeid, options, locale, progress, cancel):
-    """Run the engine on a worker thread with the configured interpreter and budgets."""
+def _run_engine(root, nodeid, options, locale, progress, cancel, stream: ModelStream):
+    """Run the engine on a worker thread with the configured interpreter, budgets and model."""
     interpreter = find_interpreter(root, options.interpreter)
     settings = ExplainSettings(run_timeout=options.test_timeout,
                                trace_options=budget_as_trace_options(options.trace) or None)
     return explain_failure(root, nodeid, locale=locale, interpreter=interpreter,
-                           progress=progress, cancel=cancel, settings=settings)
+                           progress=progress, cancel=cancel, settings=settings,
+                           sources=stream.sources(settings), on_context=stream.on_context)
 
 
 async def _begin_progress(ls: TracefixServer, cancel: threading.Event, test: str) -> str | None:
@@ -122,11 +128,15 @@ async def _begin_progress(ls: TracefixServer, cancel: threading.Event, test: str
     return token
 
 
-def cache_fixes(ls: TracefixServer, nodeid: str, explanation) -> list[dict]:
-    """Keep the verified candidates whose file is open and unchanged since it was traced."""
+def cache_fixes(ls: TracefixServer, nodeid: str, explanation, unverified: bool = False) -> list[dict]:
+    """Keep the verified candidates whose file is open and unchanged since it was traced.
+
+    With `unverified`, a model's fixes that failed or missed validation are kept too,
+    after the verified ones; their quick fixes say they are unverified.
+    """
     by_file: dict[str, list] = {}
     for candidate in explanation.candidates:
-        if candidate.verified:
+        if candidate.verified or (unverified and candidate.kind == "model"):
             by_file.setdefault(os.path.normpath(candidate.file), []).append(candidate)
 
     traced_sha = {source.path: source.sha256 for source in explanation.trace.files}
@@ -145,7 +155,8 @@ def cache_fixes(ls: TracefixServer, nodeid: str, explanation) -> list[dict]:
             continue
         ls.fixes[path] = CachedFixes(document.version, document.source, candidates, nodeid)
         kept += [{"file": path, "version": document.version, "description": c.description,
-                  "passed": c.passed, "total": c.total} for c in candidates]
+                  "passed": c.passed, "total": c.total, "verified": c.verified,
+                  "source": c.source} for c in candidates]
     return kept
 
 
@@ -181,13 +192,14 @@ def quick_fixes(ls: TracefixServer, path: str,
             continue  # stale: computed for another version of the document
         for candidate in fixes.candidates:
             edits = convert.lsp_text_edits(fixes.base_text, candidate.new_text, ls.counter)
-            title = translate("lsp.fix.title", ls.locale, description=candidate.description,
+            key = "lsp.fix.title" if candidate.verified else "lsp.fix.title_unverified"
+            title = translate(key, ls.locale, description=candidate.description,
                               passed=candidate.passed, total=candidate.total)
             actions.append(types.CodeAction(
                 title=title,
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=diagnostics or None,
-                is_preferred=not actions,
+                is_preferred=candidate.verified and not actions,
                 edit=types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
                         uri=ls.uri_of(target), version=fixes.version),

@@ -18,6 +18,7 @@ from .server import TracefixServer
 log = logging.getLogger(__name__)
 
 EXPLAIN_KIND = "quickfix.tracefix.explain"
+SET_API_KEY = "tracefix/setApiKey"  # notification: {"apiKey": str | null}
 
 
 def register(server: TracefixServer) -> None:
@@ -175,6 +176,14 @@ def register(server: TracefixServer) -> None:
             ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
             return None
         return await explain.explain(ls, path, nodeid)
+
+    @server.feature(SET_API_KEY)
+    def set_api_key(ls: TracefixServer, params) -> None:
+        # The key comes from the editor's secret storage; only whether it is set is logged.
+        key = getattr(params, "apiKey", None) if params is not None else None
+        ls.api_key = key if isinstance(key, str) and key else None
+        ls.backends.clear()  # a backend keeps the key it was made with
+        log.info("API key for the model endpoint %s", "set" if ls.api_key else "cleared")
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TracefixServer, *args) -> None:

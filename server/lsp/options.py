@@ -40,6 +40,9 @@ class ServerOptions:
     test_timeout: float = 60.0  # seconds for one pytest child process
     interpreter: str | None = None  # None: let the runner find one for the workspace
     trace: TraceBudget = TraceBudget()
+    # The editor's `tracefix.model` object, as sent; checked by model.config when a model
+    # is asked, so that its errors name the key and fall back to the built-in engine.
+    model: Any = None
 
 
 # camelCase key sent by the client → (field of ServerOptions or TraceBudget, type check)
@@ -96,6 +99,11 @@ def parse_options(
 
     if top.get("interpreter") == "":
         top["interpreter"] = None
+    if "model" in raw:
+        if raw["model"] is None or isinstance(raw["model"], dict):
+            top["model"] = raw["model"]
+        else:
+            problems.append(OptionProblem("model", raw["model"], "object"))
     return replace(options, **top, trace=replace(options.trace, **budget)), problems
 
 

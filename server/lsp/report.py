@@ -23,9 +23,59 @@ def report_path(root: str, nodeid: str) -> str:
     return os.path.join(folder, f"explain-{digest}.md")
 
 
+def _engine_line(models: list[str], locale: str) -> str:
+    """Say plainly who explains: the built-in engine alone, or a model too."""
+    if not models:
+        return f"_{translate('lsp.report.engine.builtin', locale)}_"
+    return f"_{translate('lsp.report.engine.model', locale, model=', '.join(models))}_"
+
+
+def render_pending(nodeid: str, context, model: str, texts: dict[int, str], locale: str) -> str:
+    """The report while the model is still answering: diagnosis, then the reasoning so far."""
+    out = [f"# {translate('lsp.report.title', locale, test=nodeid)}", "",
+           _engine_line([model], locale), ""]
+    out += [context.diagnosis.summary, "", context.diagnosis.markdown.rstrip(), ""]
+    out += [f"## {translate('lsp.report.reasoning', locale, model=model)}", ""]
+    if not texts:
+        out += [f"_{translate('lsp.report.waiting', locale, model=model)}_", ""]
+    for sample in sorted(texts):
+        out += [f"### {translate('lsp.report.answer', locale, sample=sample + 1)}", "",
+                texts[sample].rstrip(), ""]
+    out += [f"_{translate('lsp.report.streaming', locale)}_", ""]
+    return "\n".join(out)
+
+
+def _model_sections(explanation, locale: str) -> list[str]:
+    out: list[str] = []
+    for report in explanation.reports:
+        answers = getattr(report, "answers", None)
+        if answers is None:
+            continue
+        out += [f"## {translate('lsp.report.reasoning', locale, model=report.model)}", ""]
+        if report.error:
+            out += [f"- {report.error}", ""]
+        for answer in answers:
+            candidate = answer.candidate
+            if candidate is None:
+                status = translate("lsp.report.answer.unusable", locale, reason=answer.reason)
+            elif candidate.verified:
+                status = translate("lsp.report.answer.verified", locale, passed=candidate.passed,
+                                   total=candidate.total)
+            elif candidate.total:
+                status = translate("lsp.report.answer.failed", locale, passed=candidate.passed,
+                                   total=candidate.total)
+            else:
+                status = translate("lsp.report.answer.untried", locale)
+            out += [f"### {translate('lsp.report.answer', locale, sample=answer.sample + 1)}: "
+                    f"{status}", "", answer.reasoning.rstrip() or "_(no reasoning)_", ""]
+    return out
+
+
 def render_report(nodeid: str, explanation, locale: str) -> str:
     """Return the report: diagnosis, suspicious lines, verified fixes, notes, the trace."""
-    out = [f"# {translate('lsp.report.title', locale, test=nodeid)}", ""]
+    models = [r.model for r in explanation.reports if hasattr(r, "answers")]
+    out = [f"# {translate('lsp.report.title', locale, test=nodeid)}", "",
+           _engine_line(models, locale), ""]
     out += [explanation.diagnosis.summary, "", explanation.diagnosis.markdown.rstrip(), ""]
 
     if explanation.suspicious:
@@ -46,6 +96,8 @@ def render_report(nodeid: str, explanation, locale: str) -> str:
             out += ["", f"{FENCE}diff", candidate.diff.rstrip(), FENCE]
         out.append("")
 
+    out += _model_sections(explanation, locale)
+
     if explanation.notes:
         out += [f"## {translate('lsp.report.notes', locale)}", ""]
         out += [f"- {note}" for note in explanation.notes] + [""]
@@ -59,8 +111,13 @@ def render_report(nodeid: str, explanation, locale: str) -> str:
 def write_report(root: str, nodeid: str, explanation, locale: str) -> str:
     """Write the report atomically and return its path."""
     path = report_path(root, nodeid)
+    write_text(path, render_report(nodeid, explanation, locale))
+    return path
+
+
+def write_text(path: str, text: str) -> None:
+    """Replace `path` atomically, so an editor reloading it never sees half a report."""
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as f:
-        f.write(render_report(nodeid, explanation, locale))
+        f.write(text)
     os.replace(temporary, path)
-    return path

@@ -62,6 +62,9 @@ class TracefixServer(LanguageServer):
         self.selector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracefix-select")
         self.scheduler = JobScheduler(self.executor)
         self.fixes: dict[str, CachedFixes] = {}  # path → fixes for its open document
+        self.backends: dict[str, object] = {}  # model backends by settings (model_stream)
+        # From the editor's secret storage (tracefix/setApiKey); never logged.
+        self.api_key: str | None = None
         self.explanations: dict[str, object] = {}  # nodeid → engine Explanation
         self.published: set[str] = set()  # paths that currently have diagnostics
         self._hint_caches: dict[str, tuple[tuple, dict]] = {}

@@ -106,14 +106,15 @@ class ModelCandidateSource:
         target = target_file(context)
         by_text: dict[tuple[str, str], Candidate] = {}
         for sample, completion in enumerate(completions):
-            parsed = parse_answer(completion.text)
+            parsed = parse_answer(completion.text, cut_off=completion.finish_reason == "length")
             answer = ModelAnswer(sample, completion.text, parsed.reasoning, completion.finish_reason)
             self.report.answers.append(answer)
             if completion.finish_reason in ("error", "cancelled") and not parsed.blocks:
                 answer.reason = completion.error or translate("model.source.cancelled", locale)
                 continue
             fix = map_fix(parsed, sources=context.sources, target_file=target, root=context.root,
-                          allow_test_edits=context.allow_test_edits, locale=locale)
+                          allow_test_edits=context.allow_test_edits, locale=locale,
+                          test_file=os.path.join(context.root, context.test_id.split("::", 1)[0]))
             answer.files = sorted(fix.edits)
             if not fix.ok:
                 answer.reason = fix.reason

@@ -22,8 +22,10 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from benchdata import QUIXBUGS  # noqa: E402
 TRACEFIX = Path(sys.executable).with_name("tracefix")
 CACHE = tempfile.mkdtemp(prefix="tracefix-lsp-tests-")
+# Model tests load models from folders they build: no hub access, one torch thread.
 SERVER_ENV = {**os.environ, "XDG_CACHE_HOME": CACHE, "QUIXBUGS_TEST_TIMEOUT": "5",
-              "TRACEFIX_LOG_LEVEL": "INFO"}
+              "TRACEFIX_LOG_LEVEL": "INFO", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+              "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_HOME": os.path.join(CACHE, "hf")}
 
 
 def pytest_collection_modifyitems(items):
