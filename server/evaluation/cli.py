@@ -213,17 +213,24 @@ def _interpreter(args: argparse.Namespace):
 
 
 def _sources(args: argparse.Namespace, options: EvalOptions) -> SourceFactory:
-    from .engines import builtin_sources, make_model_backend, model_sources
+    """Return the candidate sources of the engine; a model is built and loaded here, once."""
+    from .engines import builtin_sources, make_model_backend, model_options, model_sources
+
     if options.engine == BUILTIN:
         return builtin_sources
-    from ..model.backend import ModelError
-
     locale = args.locale
     try:
-        backend = make_model_backend(args.model, args.endpoint, locale=locale)
+        from ..model.backend import ModelError
+    except ImportError as exc:
+        raise InputError(translate("eval.error.model_unavailable", locale, detail=str(exc))) from exc
+    try:
+        settings = model_options(args.model, args.endpoint, samples=options.samples,
+                                 temperature=options.temperature)
+        backend = make_model_backend(settings, locale=locale)
+        # Loading once here turns a missing model or an unreachable endpoint into an
+        # input error before any task runs, instead of one failure per task.
         backend.load(progress=_load_progress if args.verbose else None)
-        return model_sources(backend, samples=options.samples, temperature=options.temperature,
-                             locale=locale)
+        return model_sources(backend, settings)
     except ImportError as exc:
         raise InputError(translate("eval.error.model_unavailable", locale, detail=str(exc))) from exc
     except ModelError as exc:

@@ -8,7 +8,6 @@ count the verified samples.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,10 +23,11 @@ WITHOUT_TRACE = "no-trace"
 # at the first verified fix would undercount c.
 VALIDATE_ALL = 1_000_000
 
-# sources_for(variant) -> candidate sources for one explain run, or None for the
+# sources_for(variant, cancel) -> candidate sources for one explain run, or None for the
 # pipeline's default (the built-in repair search). Called once per task and variant, so
-# a source's per-run state (a model source's `answers`) belongs to one task.
-SourceFactory = Callable[[str], "list[CandidateSource] | None"]
+# a source's per-run state (a model source's report of its answers) belongs to one task.
+# `cancel()` turns true when the task's budget is spent or the run is interrupted.
+SourceFactory = Callable[[str, Callable[[], bool]], "list[CandidateSource] | None"]
 
 
 @dataclass(frozen=True)
@@ -51,43 +51,52 @@ def explain_settings(engine: str, limits: EngineSettings) -> ExplainSettings:
     return ExplainSettings(run_timeout=limits.run_timeout, validation=validation)
 
 
-def builtin_sources(variant: str) -> None:
+def builtin_sources(variant: str, cancel: Callable[[], bool]) -> None:
     """Return None, which makes the pipeline use its built-in repair search."""
     return None
 
 
-def model_sources(backend, *, samples: int, temperature: float, locale: str = "en",
-                  max_new_tokens: int = 1024) -> SourceFactory:
-    """Return a factory of one fresh model candidate source per task and variant.
+def model_options(model: str, endpoint: str, *, samples: int, temperature: float,
+                  api_key_env: str = "TRACEFIX_API_KEY"):
+    """Return the ModelOptions for `--model` (a local transformers model) or `--endpoint`.
 
+    With an endpoint, `model` names the served model (empty: the first the server lists).
     Only the model's candidates are validated (`include_builtin=False`), so every
-    verified candidate is credited to the samples that proposed it.
+    verified candidate is credited to the samples that proposed it. Raises ConfigError
+    (a ModelError) for an invalid value, such as an endpoint that is not an http(s) URL.
     """
-    from ..model.source import ModelCandidateSource
+    from ..model.config import ModelOptions, apply, check
 
-    def sources_for(variant: str) -> list[CandidateSource]:
-        return [ModelCandidateSource(backend, samples=samples, temperature=temperature,
-                                     max_new_tokens=max_new_tokens,
-                                     with_trace=variant != WITHOUT_TRACE, locale=locale,
-                                     include_builtin=False)]
+    given: dict[str, object] = {"model": model, "samples": samples, "temperature": temperature,
+                                "include_builtin": False, "api_key_env": api_key_env}
+    if endpoint:
+        given.update(kind="openai", endpoint=endpoint)
+    else:
+        given["kind"] = "transformers"
+    options = apply(ModelOptions(), given, "command line")
+    check(options)
+    return options
 
-    return sources_for
 
+def make_model_backend(options, *, locale: str = "en"):
+    """Construct the backend of `options`; the API key comes from `api_key_env`.
 
-def make_model_backend(model: str, endpoint: str, *, locale: str = "en",
-                       api_key_env: str = "TRACEFIX_API_KEY"):
-    """Build the backend for `--model` (a local transformers model) or `--endpoint`.
-
-    With an endpoint, `model` names the served model (empty: the backend's default).
-    The API key is read from the environment variable `api_key_env`, never from the
-    command line, so it does not show in process lists or shell history.
+    The key is never taken from the command line, so it does not show in process lists
+    or shell history.
     """
-    from ..model.backend import BackendSettings
     from ..model.config import make_backend
 
-    if endpoint:
-        settings = BackendSettings(kind="openai", model=model, endpoint=endpoint,
-                                   api_key_env=api_key_env)
-    else:
-        settings = BackendSettings(kind="transformers", model=model)
-    return make_backend(settings, api_key=os.environ.get(api_key_env) or None, locale=locale)
+    return make_backend(options.backend, locale=locale)
+
+
+def model_sources(backend, options) -> SourceFactory:
+    """Return a factory of one fresh model candidate source per task and variant."""
+    from dataclasses import replace
+
+    from ..model.source import ModelCandidateSource
+
+    def sources_for(variant: str, cancel: Callable[[], bool]) -> list[CandidateSource]:
+        variant_options = replace(options, with_trace=variant != WITHOUT_TRACE)
+        return [ModelCandidateSource(backend, variant_options, cancel=cancel)]
+
+    return sources_for

@@ -189,7 +189,7 @@ def run_variant(task: Task, variant: str, options: EvalOptions, sources_for: Sou
     safe = "".join(ch if ch.isalnum() else "-" for ch in task.name)[:40]
     with tempfile.TemporaryDirectory(prefix=f"tracefix-eval-{safe}-") as root:
         task.write(root)
-        sources = sources_for(variant)
+        sources = sources_for(variant, cancel)
         try:
             explanation = explain_failure(
                 root, task.test_file, locale=options.locale, interpreter=interpreter,
@@ -232,21 +232,30 @@ def score(explanation, options: EvalOptions, variant: str, sources) -> dict:
     # that proposed the same text share one candidate, which lists them all.
     correct = sorted({s for c in verified for s in c.samples})
     result["c"] = len(correct)
-    result["samples"] = _sample_rows(sources, set(correct))
+    result.update(_model_details(sources, set(correct)))
     return result
 
 
-def _sample_rows(sources, correct: set[int]) -> list[dict]:
-    """Describe each model sample: did it propose a candidate, and was that verified."""
-    rows = []
+def _model_details(sources, correct: set[int]) -> dict[str, Any]:
+    """Describe each model sample (did it propose a candidate, was that verified) and errors."""
+    rows: list[dict] = []
+    errors: list[str] = []
     for source in sources or []:
-        # `answers` is the model source's per-sample record of its last propose call.
-        for index, answer in enumerate(getattr(source, "answers", None) or []):
-            rows.append({"sample": index,
-                         "proposed": getattr(answer, "candidate", None) is not None,
-                         "verified": index in correct,
-                         "reason": _bounded(str(getattr(answer, "reason", "") or ""))})
-    return rows
+        # A model source keeps a report of its last propose call; other sources have none.
+        report = getattr(source, "report", None)
+        if report is None:
+            continue
+        if report.error:
+            errors.append(_bounded(report.error))
+        for answer in report.answers:
+            rows.append({"sample": answer.sample, "proposed": answer.candidate is not None,
+                         "verified": answer.sample in correct,
+                         "finish_reason": answer.finish_reason,
+                         "reason": _bounded(answer.reason)})
+    details: dict[str, Any] = {"samples": rows}
+    if errors:
+        details["model_error"] = " ".join(errors)
+    return details
 
 
 def _error_result(exc: ExplainError, options: EvalOptions, variant: str, reached: int) -> dict:
