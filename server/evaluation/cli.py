@@ -37,7 +37,7 @@ EXIT_INTERRUPTED = 130
 BUILTIN = "builtin"
 ENGINES = (BUILTIN, "model")
 DEFAULT_MODEL_SAMPLES = 10
-DEFAULT_TEMPERATURE = 0.8  # sampling temperature of GenerationRequest's default
+DEFAULT_TEMPERATURE = 0.8  # the default temperature of GenerationRequest
 
 
 class InputError(Exception):
@@ -57,6 +57,7 @@ def add_eval_parser(subparsers, shared: Callable[[argparse.ArgumentParser, bool]
                         "else ../shared/benchmarks/NAME beside the tracefix checkout)")
     parser.add_argument("--tasks", default="", metavar="A,B",
                         help="comma-separated task names to run (default: all)")
+
     parser.add_argument("--engine", default=BUILTIN, metavar="ENGINE",
                         help="builtin (the built-in repair search, one attempt per task) or "
                         "model (samples from --model or --endpoint); default builtin")
@@ -77,6 +78,7 @@ def add_eval_parser(subparsers, shared: Callable[[argparse.ArgumentParser, bool]
     parser.add_argument("--ablation", action="store_true",
                         help="run each task with and without the trace in the model's prompt "
                         "and report both (model engine only)")
+
     parser.add_argument("--jobs", type=int, default=1, metavar="J",
                         help="tasks run at once (default 1)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
@@ -147,10 +149,11 @@ def _options(args: argparse.Namespace) -> tuple[EvalOptions, list[int]]:
     ks = _parse_ks(args.k, locale)
 
     if args.engine == BUILTIN:
-        given = [name for name, value in (("--model", args.model), ("--endpoint", args.endpoint),
+        model_flags = [name for name, value in (("--model", args.model), ("--endpoint", args.endpoint),
                                           ("--samples", args.samples)) if value]
-        if given:
-            raise InputError(t("eval.error.model_option_with_builtin", options=", ".join(given)))
+        if model_flags:
+            raise InputError(t("eval.error.model_option_with_builtin",
+                               options=", ".join(model_flags)))
         variants: tuple[str, ...] = (BUILTIN,)
         samples, temperature = 1, 0.0
     else:

@@ -1,9 +1,9 @@
 """What each engine feeds the explain pipeline: candidate sources and validation settings.
 
 The built-in engine is the pipeline's default repair search, run once per task. The
-model engine asks a model backend for `samples` answers per task, with or without the
-inline trace in the prompt, and validates every sample's candidate so that pass@k can
-count the verified samples.
+model engine samples `samples` completions per task from a model backend, with or
+without the inline trace in the prompt, and validates every sample's candidate so that
+pass@k can count the verified samples.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ VALIDATE_ALL = 1_000_000
 
 # sources_for(variant, cancel) -> candidate sources for one explain run, or None for the
 # pipeline's default (the built-in repair search). Called once per task and variant, so
-# a source's per-run state (a model source's report of its answers) belongs to one task.
+# a source's per-run state (a model source's per-sample report) belongs to one task.
 # `cancel()` turns true when the task's budget is spent or the run is interrupted.
 SourceFactory = Callable[[str, Callable[[], bool]], "list[CandidateSource] | None"]
 
@@ -42,7 +42,7 @@ class EngineSettings:
 
 def explain_settings(engine: str, limits: EngineSettings) -> ExplainSettings:
     """Return the pipeline settings of one explain run of `engine`."""
-    # The built-in engine's pass@1 asks only whether the top-ranked candidate is
+    # The built-in engine's pass@1 depends only on whether the top-ranked candidate is
     # verified, and ranking puts verified candidates first, so one verified fix is enough.
     stop_after = 1 if engine == BUILTIN else VALIDATE_ALL
     validation = ValidationSettings(workers=limits.workers, budget_seconds=limits.budget,
@@ -67,13 +67,13 @@ def model_options(model: str, endpoint: str, *, samples: int, temperature: float
     """
     from ..model.config import ModelOptions, apply, check
 
-    given: dict[str, object] = {"model": model, "samples": samples, "temperature": temperature,
+    cli_values: dict[str, object] = {"model": model, "samples": samples, "temperature": temperature,
                                 "include_builtin": False, "api_key_env": api_key_env}
     if endpoint:
-        given.update(kind="openai", endpoint=endpoint)
+        cli_values.update(kind="openai", endpoint=endpoint)
     else:
-        given["kind"] = "transformers"
-    options = apply(ModelOptions(), given, "command line")
+        cli_values["kind"] = "transformers"
+    options = apply(ModelOptions(), cli_values, "command line")
     check(options)
     return options
 

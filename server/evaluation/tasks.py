@@ -236,9 +236,9 @@ def select_tasks(tasks: list[Task], names: list[str]) -> list[Task]:
 
     Raises TaskError naming the unknown names.
     """
-    if not names:
-        return tasks
     wanted = {re.sub(r"[^A-Za-z0-9_.-]", "_", n.strip()) for n in names if n.strip()}
+    if not wanted:
+        return tasks
     known = {t.name for t in tasks}
     unknown = sorted(wanted - known, key=_natural_key)
     if unknown:

@@ -102,6 +102,7 @@ def test_task_selection_by_id_and_unknown(tmp_path):
     tasks = load_tasks("quixbugs", write_tiny_benchmark(tmp_path / "bench"))
     assert [t.name for t in select_tasks(tasks, ["clamp"])] == ["clamp"]
     assert len(select_tasks(tasks, [])) == 2
+    assert len(select_tasks(tasks, [""])) == 2  # what `--tasks ""`.split(",") gives
     with pytest.raises(TaskError) as caught:
         select_tasks(tasks, ["clamp", "nope"])
     assert caught.value.key == "eval.error.unknown_tasks"
