@@ -2,7 +2,9 @@
 
 Exit status: 0 when `explain` found a verified fix (or `trace` printed a trace), 1 when
 `explain` found none, 2 for usage and input errors (unknown test, no failing test,
-collection errors, no interpreter). This module is the only place that writes to stdout.
+collection errors, no interpreter). `eval` exits 0 when its run completed and 2 for
+invalid input (see tracefix.server.evaluation.cli). This module and the evaluation's
+cli module are the only places that write to stdout.
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="start the language server on stdin/stdout")
     shared(serve, top=False)
+
+    from .evaluation.cli import add_eval_parser
+    add_eval_parser(commands, shared)
     return parser
 
 
@@ -145,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "serve":
         return _serve(args)
+    if args.command == "eval":
+        from .evaluation.cli import run_eval
+        return run_eval(args)
     for name, value, minimum in (("--budget", getattr(args, "budget", 1), 0),
                                  ("--max-fixes", getattr(args, "max_fixes", 1), 1),
                                  ("--workers", getattr(args, "workers", 1), 1),
