@@ -72,7 +72,7 @@ def test_resume_skips_complete_tasks(quixbugs_run):
     record = json.loads(flatten.read_text(encoding="utf-8"))
     record["complete"] = False
     flatten.write_text(json.dumps(record), encoding="utf-8")
-    kept = (tasks / "get_factors.json").stat().st_mtime_ns
+    mtime_before = (tasks / "get_factors.json").stat().st_mtime_ns
     time.sleep(0.01)
 
     result = _tracefix_eval("--benchmark", "quixbugs", "--tasks", ",".join(QUIXBUGS_TASKS),
@@ -81,7 +81,7 @@ def test_resume_skips_complete_tasks(quixbugs_run):
     assert result.returncode == 0, result.stderr
     assert "get_factors: 以前の実行で完了済み" in result.stderr
     assert "flatten: 修正済み" in result.stderr
-    assert (tasks / "get_factors.json").stat().st_mtime_ns == kept
+    assert (tasks / "get_factors.json").stat().st_mtime_ns == mtime_before
     assert json.loads(flatten.read_text(encoding="utf-8"))["complete"] is True
     assert "# 修正率の評価: quixbugs (2 タスク)" in result.stdout
 

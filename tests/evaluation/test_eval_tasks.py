@@ -52,7 +52,7 @@ def test_quixbugs_tasks_hold_buggy_program_only():
         assert task.files[task.program_file] != (folder / "fixed_min.py").read_text(encoding="utf-8")
         assert task.test_file == f"test_{task.name}.py"
     read_names = {Path(path).name for path in opened}
-    assert "buggy.py" in read_names  # the hook sees the loader's reads
+    assert "buggy.py" in read_names  # the hook records the loader's reads
     assert not read_names & {"fixed.py", "fixed_min.py", "fix.diff"}
 
 

@@ -12,7 +12,7 @@ from tracefix.server.evaluation.passk import mean_pass_at_k, pass_at_k
     (4, 2, 1, 0.5),  # c/n
     (4, 2, 2, 1 - 1 / 6),  # 1 - C(2,2)/C(4,2)
     (10, 3, 5, 1 - 21 / 252),  # 1 - C(7,5)/C(10,5)
-    (10, 1, 10, 1.0),  # every draw holds the one correct sample
+    (10, 1, 10, 1.0),  # every draw contains the one correct sample
     (200, 1, 1, 0.005),
     (5, 0, 3, 0.0),
     (5, 5, 1, 1.0),
