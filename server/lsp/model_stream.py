@@ -46,7 +46,7 @@ class ModelStream:
         self.ls, self.loop, self.root, self.nodeid = ls, loop, root, nodeid
         self.locale, self.progress, self.cancel = locale, progress, cancel
         self.options = ModelOptions()
-        self.model_name = ""
+        self.backend = None
         self.context: FailureContext | None = None
         self.texts: dict[int, str] = {}
         self.report_path = ""
@@ -70,7 +70,7 @@ class ModelStream:
             self._show(types.MessageType.Warning, translate(
                 "lsp.model.unusable", self.locale, error=exc.render(self.locale)))
             return None
-        self.model_name = backend.name
+        self.backend = backend
         model = ModelCandidateSource(backend, self.options, on_delta=self.delta,
                                      progress=self.progress, cancel=self.cancel)
         builtin = BuiltinRepairSearch(max_lines=settings.max_lines,
@@ -87,6 +87,11 @@ class ModelStream:
                 cache.clear()  # one model at a time: the previous one's memory is freed
                 cache[key] = make_backend(settings, api_key=self.ls.api_key, locale=self.locale)
             return cache[key]
+
+    @property
+    def model_name(self) -> str:
+        """The model's name; a remote backend knows it only once it has been reached."""
+        return self.backend.name if self.backend is not None else ""
 
     # -- streaming ----------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class Completion:
 class Message:
     """A message key and fields, rendered only once the locale is known (nests in ModelError)."""
 
-    def __init__(self, key: str, **fields: object) -> None:
+    def __init__(self, key: str, /, **fields: object) -> None:
         self.key = key
         self.fields = fields
 
@@ -68,7 +68,7 @@ class ModelError(Exception):
     no field may hold a secret (API keys are never put into errors).
     """
 
-    def __init__(self, key: str, **fields: object) -> None:
+    def __init__(self, key: str, /, **fields: object) -> None:
         self.key = key
         self.fields = fields
         super().__init__(self.render("en"))

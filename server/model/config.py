@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
-from .backend import BackendSettings, ModelBackend, ModelError
+from .backend import BackendSettings, Message, ModelBackend, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -53,28 +53,28 @@ class ModelOptions:
 # key (snake_case) → (object the field belongs to, field name, converter)
 def _positive_int(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
-        raise ConfigError("model.config.expected", key=key, value=repr(value),
-                          expected="a whole number ≥ 0")
+        raise ConfigError("model.config.expected", setting=key, value=repr(value),
+                          expected=Message("model.config.expected.whole"))
     return int(value)
 
 
 def _number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError("model.config.expected", key=key, value=repr(value),
-                          expected="a number ≥ 0")
+        raise ConfigError("model.config.expected", setting=key, value=repr(value),
+                          expected=Message("model.config.expected.number"))
     return float(value)
 
 
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError("model.config.expected", key=key, value=repr(value),
-                          expected="true or false")
+        raise ConfigError("model.config.expected", setting=key, value=repr(value),
+                          expected=Message("model.config.expected.bool"))
     return value
 
 
 def _string(key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise ConfigError("model.config.expected", key=key, value=repr(value), expected="a string")
+        raise ConfigError("model.config.expected", setting=key, value=repr(value), expected=Message("model.config.expected.string"))
     return value.strip()
 
 
@@ -82,7 +82,7 @@ def _choice(options: tuple[str, ...]):
     def check(key: str, value: Any) -> str:
         text = _string(key, value)
         if text not in options:
-            raise ConfigError("model.config.expected", key=key, value=repr(value),
+            raise ConfigError("model.config.expected", setting=key, value=repr(value),
                               expected=" | ".join(options))
         return text
     return check
@@ -91,7 +91,7 @@ def _choice(options: tuple[str, ...]):
 def _device(key: str, value: Any) -> str:
     text = _string(key, value)
     if not DEVICES.match(text):
-        raise ConfigError("model.config.expected", key=key, value=repr(value),
+        raise ConfigError("model.config.expected", setting=key, value=repr(value),
                           expected="auto | cpu | mps | cuda | cuda:N")
     return text
 
@@ -138,8 +138,8 @@ def apply(options: ModelOptions, raw: Mapping[str, Any] | None, origin: str) -> 
         else:
             log.warning("%s: unknown model setting %r ignored", origin, key)
     if "samples" in top and top["samples"] < 1:
-        raise ConfigError("model.config.expected", key=f"{origin}: samples", value=repr(top["samples"]),
-                          expected="a whole number ≥ 1")
+        raise ConfigError("model.config.expected", setting=f"{origin}: samples", value=repr(top["samples"]),
+                          expected=Message("model.config.expected.positive"))
     merged = replace(options.backend, **backend)
     if "kind" not in backend and merged.kind == "none":
         # A model or an endpoint alone says which backend is meant.

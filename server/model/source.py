@@ -87,6 +87,8 @@ class ModelCandidateSource:
         locale, options = context.locale, self.options
         self._say("model.source.progress.load", None, model=self.backend.name)
         self.backend.load(self.progress, self.cancel)
+        # A remote backend learns its model's name from the server only now.
+        self.name, self.report.model = f"model:{self.backend.name}", self.backend.name
         budget = self.backend.context_window - options.max_new_tokens
         if budget <= 0:
             raise ModelError("model.source.no_room", window=self.backend.context_window,
@@ -141,8 +143,11 @@ class ModelCandidateSource:
         what = ", ".join(f"`{name}`" for name in replaced) or os.path.basename(path)
         description = translate("model.source.candidate", context.locale, model=self.backend.name,
                                 sample=sample + 1, what=what)
+        from ..engine.repair import unified_diff
+
+        diff = unified_diff(old, new_text, os.path.relpath(path, context.root))
         return Candidate(source=self.name, file=path, new_text=new_text, description=description,
-                         line=line, kind="model", distance=distance, samples=(sample,))
+                         line=line, kind="model", distance=distance, samples=(sample,), diff=diff)
 
     def _say(self, key: str, percent: int | None, **fields: object) -> None:
         if self.progress is not None:
