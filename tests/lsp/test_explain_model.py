@@ -11,8 +11,7 @@ come back as a quick fix only after the server verified it in a sandbox.
 
 from __future__ import annotations
 
-import os
-import shutil
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -130,3 +129,39 @@ async def test_bad_model_setting_falls_back_to_the_builtin_engine(client: Langua
     assert "There is no folder" in text
     assert result["fixes"]
     assert all(f["source"] == "builtin" for f in result["fixes"])
+
+
+@pytest.mark.asyncio
+async def test_cancelling_the_progress_stops_generation(client: LanguageClient, quixbugs, tmp_path):
+    """A random tiny Llama would write 20,000 tokens; cancelling stops it within a few."""
+    from tiny_model import build_tiny_llama
+
+    model = build_tiny_llama(str(tmp_path / "tiny-llama"))
+    project = quixbugs("sqrt")
+    module, test_file = project / "sqrt.py", project / "test_sqrt.py"
+    pieces: list[str] = []
+    cancelled = asyncio.Event()
+
+    @client.feature("tracefix/reasoning")
+    def on_reasoning(params) -> None:
+        pieces.append(params.text)
+        if len(pieces) == 5:
+            (token,) = [t for t in client.progress_reports if "explain" in str(t)]
+            client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token))
+            cancelled.set()
+
+    await start(client, project, options={"model": {
+        "model": model, "device": "cpu", "samples": 3, "temperature": 1.0, "seed": 3,
+        "maxNewTokens": 20000, "contextWindow": 32768}})
+    open_file(client, module)
+    open_file(client, test_file)
+    await run_tests(client, test_file)
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tracefix.explainFailure", [module.as_uri(), CASE]))
+    assert cancelled.is_set()
+    assert "cancelled" in result.get("error", "").lower(), result
+    # Generation stopped soon after the cancel: far fewer pieces than tokens allowed, and
+    # the samples after the first never started.
+    assert len(pieces) < 2000
+    (reports,) = [r for token, r in client.progress_reports.items() if "explain" in str(token)]
+    assert reports[-1].kind == "end"
