@@ -30,6 +30,8 @@ def summarize(records: Sequence[dict], variant: str, ks: Sequence[int]) -> dict[
         "not_failing": _count(results, NOT_FAILING),
         "errors": _count(results, ERROR) + _count(results, CRASHED),
         "timeouts": _count(results, TIMEOUT),
+        # Runs cut short by the budget: timeouts, and runs that left candidates unvalidated.
+        "budget_spent": sum(1 for res in results if res.get("timed_out")),
         "candidates": sum(res.get("candidates", 0) for res in results),
         "verified": sum(res.get("verified", 0) for res in results),
         "seconds_total": round(sum(seconds), 1),
@@ -84,7 +86,7 @@ def _totals_table(records, options: EvalOptions, ks: Sequence[int], t) -> list[s
               t("eval.column.fixed")]
     header += [f"pass@{k}" for k in ks]
     header += [t("eval.column.not_failing"), t("eval.column.errors"), t("eval.column.timeouts"),
-               t("eval.column.median_seconds")]
+               t("eval.column.budget_spent"), t("eval.column.median_seconds")]
     rows = [_row(header), _row(["---"] * len(header))]
     for variant in options.variants:
         total = summarize(records, variant, ks)
@@ -92,7 +94,7 @@ def _totals_table(records, options: EvalOptions, ks: Sequence[int], t) -> list[s
                  _fraction(total["fixed"], total["tasks"])]
         cells += [_percent(total["pass_at"][str(k)]) for k in ks]
         cells += [str(total["not_failing"]), str(total["errors"]), str(total["timeouts"]),
-                  _number(total["seconds_median"])]
+                  str(total["budget_spent"]), _number(total["seconds_median"])]
         rows.append(_row(cells))
     return rows
 
@@ -109,6 +111,7 @@ def _notes(options: EvalOptions, ks, usable_ks, ablation_requested: bool, t) -> 
     if skipped and options.engine != BUILTIN:
         notes.append(t("eval.report.note_k_skipped", ks=", ".join(skipped),
                        samples=options.samples))
+    notes.append(t("eval.report.note_budget"))
     notes.append(t("eval.report.note_counting"))
     return [f"- {note}" for note in notes]
 

@@ -203,7 +203,7 @@ def run_variant(task: Task, variant: str, options: EvalOptions, sources_for: Sou
             if stop.is_set():
                 raise Interrupted()
             result = score(explanation, options, variant, sources)
-            result["timed_out"] = time.monotonic() > deadline
+            result["timed_out"] = _budget_cut(result, variant, time.monotonic() > deadline)
         finally:
             _remove_cache(root)
     result["seconds"] = round(time.monotonic() - started, 1)
@@ -234,6 +234,14 @@ def score(explanation, options: EvalOptions, variant: str, sources) -> dict:
     result["c"] = len(correct)
     result.update(_model_details(sources, set(correct)))
     return result
+
+
+def _budget_cut(result: dict, variant: str, past_deadline: bool) -> bool:
+    """Return True when the budget, not the stop rule, left candidates unvalidated."""
+    if not past_deadline or not result["untried"]:
+        return False
+    # The built-in engine stops on purpose after its first verified fix.
+    return not (variant == BUILTIN and result["fixed"])
 
 
 def _model_details(sources, correct: set[int]) -> dict[str, Any]:

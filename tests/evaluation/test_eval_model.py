@@ -14,7 +14,7 @@ from tracefix.server.evaluation.engines import (WITH_TRACE, WITHOUT_TRACE, Engin
                                                 model_options, model_sources)
 from tracefix.server.evaluation.passk import mean_pass_at_k
 from tracefix.server.evaluation.report import render_report, summarize
-from tracefix.server.evaluation.run import EvalOptions, evaluate, record_path
+from tracefix.server.evaluation.run import EvalOptions, _budget_cut, evaluate, record_path
 from tracefix.server.evaluation.tasks import load_tasks
 
 SAMPLES = 4
@@ -149,3 +149,15 @@ def test_crashing_task_is_recorded_not_fatal(tmp_path):
     assert fixed["variants"]["builtin"]["status"] == "fixed"
     assert fixed["complete"] is True
     assert record_path(tmp_path / "out", "absolute").exists()
+
+
+@pytest.mark.parametrize("untried,fixed,variant,past_deadline,expected", [
+    (3, False, "builtin", True, True),  # the budget left 3 candidates unvalidated
+    (3, True, "builtin", True, False),  # stopped after its first verified fix, on purpose
+    (0, False, "builtin", True, False),  # every candidate was validated
+    (3, False, "builtin", False, False),
+    (2, True, WITH_TRACE, True, True),  # the model engine validates every candidate
+])
+def test_budget_cut_flag(untried, fixed, variant, past_deadline, expected):
+    result = {"untried": untried, "fixed": fixed}
+    assert _budget_cut(result, variant, past_deadline) is expected
