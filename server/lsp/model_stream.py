@@ -39,6 +39,37 @@ WRITE_INTERVAL = 0.3  # seconds between rewrites of the streaming report
 _backends_lock = threading.Lock()
 
 
+def backend_for(ls, options: ModelOptions, locale: str):
+    """The server's backend for `options`, made once and kept for later explanations."""
+    settings = options.backend
+    key = json.dumps(describe(ModelOptions(backend=settings))["backend"], sort_keys=True)
+    with _backends_lock:
+        cache = ls.backends
+        if key not in cache:
+            log.info("creating model backend %s", settings.kind)
+            cache.clear()  # one model at a time: the previous one's memory is freed
+            cache[key] = make_backend(settings, api_key=ls.api_key, locale=locale)
+        return cache[key]
+
+
+def warm_up(ls, root: str) -> None:
+    """Begin loading the configured local model in the background, if there is one.
+
+    Called when a run found failures, so that the model is ready when the user asks for
+    an explanation. Errors are only logged here; the explanation reports them.
+    """
+    try:
+        options = load_options(root, editor=ls.options.model)
+        if options.backend.kind != "transformers":
+            return
+        backend = backend_for(ls, options, ls.locale)
+        if not backend.loaded:
+            log.info("loading model %s in the background", options.backend.model)
+            backend.start_loading()
+    except ModelError as exc:
+        log.info("model not preloaded: %s", exc)
+
+
 class ModelStream:
     def __init__(self, ls, loop: asyncio.AbstractEventLoop, root: str, nodeid: str,
                  locale: str, progress: Callable[[str, "int | None"], None],
@@ -64,7 +95,7 @@ class ModelStream:
             self.options = load_options(self.root, editor=self.ls.options.model)
             if not self.options.enabled:
                 return None
-            backend = self._backend()
+            backend = backend_for(self.ls, self.options, self.locale)
         except ModelError as exc:
             # A bad setting must not cost the user the explanation: say it, go on built-in.
             self._show(types.MessageType.Warning, translate(
@@ -76,17 +107,6 @@ class ModelStream:
         builtin = BuiltinRepairSearch(max_lines=settings.max_lines,
                                       max_candidates=settings.max_candidates)
         return [model] + ([builtin] if self.options.include_builtin else [])
-
-    def _backend(self):
-        settings = self.options.backend
-        key = json.dumps(describe(ModelOptions(backend=settings))["backend"], sort_keys=True)
-        with _backends_lock:
-            cache = self.ls.backends
-            if key not in cache:
-                log.info("creating model backend %s", settings.kind)
-                cache.clear()  # one model at a time: the previous one's memory is freed
-                cache[key] = make_backend(settings, api_key=self.ls.api_key, locale=self.locale)
-            return cache[key]
 
     @property
     def model_name(self) -> str:

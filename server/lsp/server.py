@@ -213,6 +213,11 @@ class TracefixServer(LanguageServer):
         log.info("%s: %d tests, %d failing, %d traced", run.test_file, len(run.outcomes),
                  failing, len(run.traces))
         self.publish_diagnostics(touched | set(self.published))
+        if failing:
+            # A failure is likely to be explained next: start loading the model now.
+            from .model_stream import warm_up
+
+            self.selector.submit(warm_up, self, self.root_for(run.test_file))
         self.refresh_client_views()
 
     def publish_diagnostics(self, paths) -> None:
