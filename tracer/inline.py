@@ -47,6 +47,7 @@ class _Unit:
     name: str = "<module>"
     steps: list[Step] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
+    frame_ids: set[int] = field(default_factory=set)
     is_test: bool = False
 
 
@@ -189,9 +190,12 @@ def _group(trace: Trace, defs: dict[int, list[tuple[int, int, int, str]]]) -> li
             if unit is None:
                 unit = units[key] = _Unit(step.file, start, end, def_line, step.index, name)
         unit.steps.append(step)
+        # A set of ids, because comparing Frame dataclasses field by field made a deep
+        # recursion's trace (tens of thousands of frames) take minutes to render.
         if frame is not None and frame.first_line in (unit.start, unit.def_line) \
-                and frame not in unit.frames:
+                and frame.id not in unit.frame_ids:
             unit.frames.append(frame)
+            unit.frame_ids.add(frame.id)
 
     ordered = sorted(units.values(), key=lambda u: u.first_step)
     # The test function (named by the node id, "file.py::Class::test_name[params]")
