@@ -4,7 +4,8 @@ Public API:
 
 - `Recording(config)`: start/stop a recording, `trace(test_id)` builds the `Trace`.
 - `TraceConfig`: limits and options.
-- `render_inline(trace, sources)`: the NExT-style inline rendering of a trace.
+- `render_inline(trace, sources, ...)`: the NExT-style inline rendering of a trace, and
+  `inline_functions` to list the functions it can show.
 - `Renderer`: bounded rendering of values without running user code.
 - `read_trace`, `write_trace` and the trace dataclasses from `trace_format`.
 
@@ -13,7 +14,7 @@ Importing this package imports only the standard library (pytest is imported by
 """
 
 from .config import TraceConfig
-from .inline import render_inline
+from .inline import InlineFunction, inline_functions, render_inline
 from .session import Recording
 from .trace_format import (
     BudgetHit,
@@ -30,7 +31,7 @@ from .trace_format import (
 from .values import Renderer
 
 __all__ = [
-    "BudgetHit", "Failure", "Frame", "LineSummary", "Recording", "Renderer", "SourceFile",
-    "Step", "Trace", "TraceConfig", "TraceFormatError", "read_trace", "render_inline",
+    "BudgetHit", "Failure", "Frame", "InlineFunction", "LineSummary", "Recording", "Renderer", "SourceFile",
+    "Step", "Trace", "TraceConfig", "TraceFormatError", "inline_functions", "read_trace", "render_inline",
     "write_trace",
 ]
