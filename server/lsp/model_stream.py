@@ -40,7 +40,7 @@ _backends_lock = threading.Lock()
 
 
 def backend_for(ls, options: ModelOptions, locale: str):
-    """The server's backend for `options`, made once and kept for later explanations."""
+    """Return the server's backend for `options`, made once and kept for later explanations."""
     settings = options.backend
     key = json.dumps(describe(ModelOptions(backend=settings))["backend"], sort_keys=True)
     with _backends_lock:
@@ -88,7 +88,7 @@ class ModelStream:
     # -- sources ------------------------------------------------------------------
 
     def sources(self, settings: ExplainSettings) -> list | None:
-        """The sources to ask: None (built-in only) when no model is configured or usable."""
+        """Return the sources to ask: None (built-in only) when no model is configured or usable."""
         from tracefix.server.model.source import ModelCandidateSource
 
         try:
@@ -97,7 +97,7 @@ class ModelStream:
                 return None
             backend = backend_for(self.ls, self.options, self.locale)
         except ModelError as exc:
-            # A bad setting must not cost the user the explanation: say it, go on built-in.
+            # A bad setting must not cost the user the explanation, so show it and go on built-in.
             self._show(types.MessageType.Warning, translate(
                 "lsp.model.unusable", self.locale, error=exc.render(self.locale)))
             return None
@@ -110,13 +110,13 @@ class ModelStream:
 
     @property
     def model_name(self) -> str:
-        """The model's name; a remote backend knows it only once it has been reached."""
+        """The model's name; a remote backend reports it only once it has been reached."""
         return self.backend.name if self.backend is not None else ""
 
     # -- streaming ----------------------------------------------------------------
 
     def on_context(self, context: FailureContext) -> None:
-        """The diagnosis is known: open the report now, before the model answers."""
+        """Open the report as soon as the diagnosis is known, before the model's completions."""
         self.context = context
         if self.model_name:
             self._write(force=True)

@@ -24,7 +24,7 @@ def never() -> bool:
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """What to generate: chat messages (role/content dicts) and sampling settings."""
+    """A generation request: chat messages (role/content dicts) and sampling settings."""
 
     messages: list[dict[str, str]]
     n: int = 1  # independent samples
@@ -43,7 +43,7 @@ class Completion:
     # "cancelled", or "error" (see `error`).
     finish_reason: str = "stop"
     error: str = ""  # rendered message when finish_reason == "error"
-    tokens: int = 0  # generated tokens, when the backend knows them
+    tokens: int = 0  # generated tokens, when the backend reports them
 
 
 class Message:
@@ -116,7 +116,7 @@ class BackendSettings:
     kind: str = "none"  # "none" (built-in engine only), "transformers" or "openai"
     model: str = ""  # hub id or local folder (transformers); model name (openai)
     endpoint: str = ""  # base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1
-    api_key_env: str = "TRACEFIX_API_KEY"  # environment variable that holds the key
+    api_key_env: str = "TRACEFIX_API_KEY"  # environment variable that contains the key
     device: str = "auto"  # auto, cpu, cuda, cuda:1, mps
     dtype: str = "auto"  # auto, float32, float16, bfloat16
     context_window: int = 0  # 0: ask the model (transformers) or assume 8192 (openai)

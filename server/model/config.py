@@ -3,7 +3,7 @@
 Later sources override earlier ones, field by field: the project's pyproject.toml, then
 the editor's settings, then command-line flags. Keys are snake_case in pyproject.toml and
 camelCase in editor settings (both spellings are accepted everywhere). With no `model`
-and no `endpoint` the kind is "none": the built-in engine answers alone.
+and no `endpoint` the kind is "none": the built-in engine explains alone.
 
 A bad value raises ConfigError naming the key, the value and what is expected; the
 caller shows it and falls back to the built-in engine rather than losing the request.
@@ -35,7 +35,7 @@ class ModelOptions:
     """Everything about asking a model for fixes: the backend and the sampling."""
 
     backend: BackendSettings = field(default_factory=BackendSettings)
-    samples: int = 4  # answers sampled per failure (n)
+    samples: int = 4  # completions sampled per failure (n)
     temperature: float = 0.8
     max_new_tokens: int = 1024
     template: str = "next-v1"
@@ -142,7 +142,7 @@ def apply(options: ModelOptions, raw: Mapping[str, Any] | None, origin: str) -> 
                           expected=Message("model.config.expected.positive"))
     merged = replace(options.backend, **backend)
     if "kind" not in backend and merged.kind == "none":
-        # A model or an endpoint alone says which backend is meant.
+        # A model or an endpoint alone selects the backend.
         if backend.get("endpoint"):
             merged = replace(merged, kind="openai")
         elif backend.get("model"):
@@ -206,7 +206,7 @@ def make_backend(settings: BackendSettings, *, api_key: str | None = None,
 
 
 def describe(options: ModelOptions) -> dict[str, Any]:
-    """The options as plain data for logs and JSON output; never holds a secret."""
+    """Return the options as plain data for logs and JSON output, without any secret."""
     backend = {f.name: getattr(options.backend, f.name) for f in fields(options.backend)
                if f.name != "extra"}
     top = {f.name: getattr(options, f.name) for f in fields(options) if f.name != "backend"}

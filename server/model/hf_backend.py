@@ -24,7 +24,7 @@ from .backend import (BackendSettings, Cancel, Completion, DeltaCallback, Genera
 
 log = logging.getLogger(__name__)
 
-FALLBACK_CONTEXT = 2048  # when neither the settings nor the model say
+FALLBACK_CONTEXT = 2048  # when neither the settings nor the model set a context length
 # A tokenizer that sets no real limit reports a huge sentinel (about 1e30).
 _SANE_LIMIT = 10_000_000
 

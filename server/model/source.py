@@ -2,9 +2,9 @@
 
 `ModelCandidateSource.propose` runs inside the engine's explain pipeline, after the
 diagnosis and before validation, so model fixes are validated in the sandbox together
-with the built-in engine's and ranked the same way. The source never raises into the
-pipeline: a backend failure is kept in `report.error` and the built-in candidates still
-go on. Each sample's reasoning is kept whether or not its fix was usable.
+with the built-in engine's and ranked the same way. A backend failure (ModelError) is
+kept in `report.error` rather than raised, so the built-in candidates still go on; any
+other exception is logged by the pipeline's `propose_all`, which skips the source. Each sample's reasoning is kept whether or not its fix was usable.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class ModelAnswer:
 
 @dataclass
 class ModelReport:
-    """What the model part of one explanation did, for the report, the CLI and the evaluation."""
+    """A record of the model part of one explanation, for the report, the CLI and the evaluation."""
 
     model: str
     answers: list[ModelAnswer] = field(default_factory=list)
@@ -50,7 +50,7 @@ class ModelReport:
 
 
 class ModelCandidateSource:
-    """CandidateSource that asks a model backend (see the module docstring).
+    """CandidateSource that requests fixes from a model backend (see the module docstring).
 
     `on_delta(sample, text)` receives the answers as they are generated, `progress` the
     loading and generation steps, and `cancel()` stops generation.
@@ -76,7 +76,8 @@ class ModelCandidateSource:
             return self._propose(context)
         except ModelError as exc:
             self.report.error = exc.render(locale)
-            log.warning("model %s gave no answers: %s", self.backend.name, exc)
+            log.warning("model %s returned no completions for %s: %s", self.backend.name,
+                        context.test_id, exc)
             return []
 
     def _propose(self, context: FailureContext) -> list[Candidate]:
@@ -122,7 +123,7 @@ class ModelCandidateSource:
                 answer.reason = fix.reason
                 continue
             if len(fix.edits) > 1:
-                # TODO: a candidate holds one file; multi-file fixes need Candidate.files.
+                # TODO: a Candidate contains one file, so multi-file fixes need Candidate.files.
                 answer.reason = translate("model.source.many_files", locale, count=len(fix.edits))
                 continue
             path, new_text = next(iter(fix.edits.items()))
@@ -168,7 +169,7 @@ class ModelCandidateSource:
 
 
 def target_file(context: FailureContext) -> str:
-    """The file a fix most likely belongs in: the most suspicious non-test line's file."""
+    """Return the file a fix most likely belongs in: the most suspicious line's file."""
     for item in context.suspicious:
         if item.file in context.sources:
             return item.file
@@ -177,7 +178,7 @@ def target_file(context: FailureContext) -> str:
 
 
 def first_changed_line(old: str, new: str) -> int:
-    """1-based number of the first line of `old` that `new` changes."""
+    """Return the 1-based number of the first line of `old` that `new` changes."""
     matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
     for tag, i1, _i2, _j1, _j2 in matcher.get_opcodes():
         if tag != "equal":
@@ -186,7 +187,7 @@ def first_changed_line(old: str, new: str) -> int:
 
 
 def changed_characters(old: str, new: str) -> int:
-    """Characters inserted or deleted, line diff first so large rewrites stay cheap."""
+    """Count characters inserted or deleted, diffing lines first so large rewrites stay cheap."""
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
     total = 0
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
