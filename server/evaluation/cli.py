@@ -75,6 +75,18 @@ def add_eval_parser(subparsers, shared: Callable[[argparse.ArgumentParser, bool]
                         "k above --samples is left out")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE, metavar="T",
                         help=f"sampling temperature of the model (default {DEFAULT_TEMPERATURE})")
+    parser.add_argument("--max-new-tokens", type=int, default=None, metavar="N",
+                        help="longest model answer in tokens (default 1024)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="make local sampling repeatable (remote servers may ignore it)")
+    parser.add_argument("--device", default=None, metavar="DEVICE",
+                        help="auto, cpu, cuda, cuda:N or mps (local model; default auto)")
+    parser.add_argument("--dtype", default=None, metavar="DTYPE",
+                        help="auto, float32, float16 or bfloat16 (local model; default auto)")
+    parser.add_argument("--trust-remote-code", action="store_true", default=None,
+                        help="let transformers run the model folder's own code")
+    parser.add_argument("--few-shot", type=int, default=None, metavar="N",
+                        help="worked examples put before each failure in the prompt (default 0)")
     parser.add_argument("--ablation", action="store_true",
                         help="run each task with and without the trace in the model's prompt "
                         "and report both (model engine only)")
@@ -227,8 +239,14 @@ def _sources(args: argparse.Namespace, options: EvalOptions) -> SourceFactory:
     except ImportError as exc:
         raise InputError(translate("eval.error.model_unavailable", locale, detail=str(exc))) from exc
     try:
+        tuning = {"max_new_tokens": args.max_new_tokens, "seed": args.seed,
+                  "device": args.device, "dtype": args.dtype,
+                  "trust_remote_code": args.trust_remote_code, "few_shot": args.few_shot}
+        # NOTE: these settings are not part of the --resume check, unlike samples and
+        # temperature; resume into a fresh --out after changing them.
         settings = model_options(args.model, args.endpoint, samples=options.samples,
-                                 temperature=options.temperature)
+                                 temperature=options.temperature,
+                                 extra={k: v for k, v in tuning.items() if v is not None})
         backend = make_model_backend(settings, locale=locale)
         # Loading once here turns a missing model or an unreachable endpoint into an
         # input error before any task runs, instead of one failure per task.

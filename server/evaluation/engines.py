@@ -57,10 +57,11 @@ def builtin_sources(variant: str, cancel: Callable[[], bool]) -> None:
 
 
 def model_options(model: str, endpoint: str, *, samples: int, temperature: float,
-                  api_key_env: str = "TRACEFIX_API_KEY"):
+                  api_key_env: str = "TRACEFIX_API_KEY", extra: dict | None = None):
     """Return the ModelOptions for `--model` (a local transformers model) or `--endpoint`.
 
     With an endpoint, `model` names the served model (empty: the first the server lists).
+    `extra` holds further [tool.tracefix.model] keys (max_new_tokens, seed, device, ...).
     Only the model's candidates are validated (`include_builtin=False`), so every
     verified candidate is credited to the samples that proposed it. Raises ConfigError
     (a ModelError) for an invalid value, such as an endpoint that is not an http(s) URL.
@@ -68,7 +69,8 @@ def model_options(model: str, endpoint: str, *, samples: int, temperature: float
     from ..model.config import ModelOptions, apply, check
 
     cli_values: dict[str, object] = {"model": model, "samples": samples, "temperature": temperature,
-                                "include_builtin": False, "api_key_env": api_key_env}
+                                "include_builtin": False, "api_key_env": api_key_env,
+                                **(extra or {})}
     if endpoint:
         cli_values.update(kind="openai", endpoint=endpoint)
     else:
