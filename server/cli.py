@@ -312,7 +312,9 @@ def _write_explanation(explanation, verified, args, out: TextIO, show_unverified
 
 
 def _write_model_answers(explanation, out: TextIO, locale: str) -> None:
-    """One line per sampled answer: verified, failed its tests, or why it had no fix."""
+    """Write one line per sampled answer: verified, failed its tests, or why it had no fix."""
+    from .model.source import answer_status
+
     for report in explanation.reports:
         answers = getattr(report, "answers", None)
         if not answers:
@@ -320,18 +322,8 @@ def _write_model_answers(explanation, out: TextIO, locale: str) -> None:
         out.write(translate("cli.heading.answers", locale, model=report.model,
                             count=len(answers)) + "\n")
         for answer in answers:
-            candidate = answer.candidate
-            if candidate is None:
-                status = translate("cli.answer.unusable", locale, reason=answer.reason)
-            elif candidate.verified:
-                status = translate("cli.answer.verified", locale, passed=candidate.passed,
-                                   total=candidate.total)
-            elif candidate.total:
-                status = translate("cli.answer.failed", locale, passed=candidate.passed,
-                                   total=candidate.total)
-            else:
-                status = translate("cli.answer.untried", locale)
-            out.write(f"{answer.sample + 1}. {status}\n")
+            status, fields = answer_status(answer)
+            out.write(f"{answer.sample + 1}. {translate(f'cli.answer.{status}', locale, **fields)}\n")
         out.write("\n")
 
 

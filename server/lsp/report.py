@@ -46,6 +46,8 @@ def render_pending(nodeid: str, context, model: str, texts: dict[int, str], loca
 
 
 def _model_sections(explanation, locale: str) -> list[str]:
+    from tracefix.server.model.source import answer_status
+
     out: list[str] = []
     for report in explanation.reports:
         answers = getattr(report, "answers", None)
@@ -55,17 +57,8 @@ def _model_sections(explanation, locale: str) -> list[str]:
         if report.error:
             out += [f"- {report.error}", ""]
         for answer in answers:
-            candidate = answer.candidate
-            if candidate is None:
-                status = translate("lsp.report.answer.unusable", locale, reason=answer.reason)
-            elif candidate.verified:
-                status = translate("lsp.report.answer.verified", locale, passed=candidate.passed,
-                                   total=candidate.total)
-            elif candidate.total:
-                status = translate("lsp.report.answer.failed", locale, passed=candidate.passed,
-                                   total=candidate.total)
-            else:
-                status = translate("lsp.report.answer.untried", locale)
+            key, fields = answer_status(answer)
+            status = translate(f"lsp.report.answer.{key}", locale, **fields)
             out += [f"### {translate('lsp.report.answer', locale, sample=answer.sample + 1)}: "
                     f"{status}", "", answer.reasoning.rstrip() or "_(no reasoning)_", ""]
     return out

@@ -168,6 +168,23 @@ class ModelCandidateSource:
         return notes
 
 
+def answer_status(answer: ModelAnswer) -> tuple[str, dict[str, object]]:
+    """Return what became of an answer's fix as (status, message fields).
+
+    The status is "unusable" (no fix; `reason` says why), "verified", "failed" (it did
+    not pass the tests) or "untried" (the budget or a cancel stopped validation first).
+    """
+    candidate = answer.candidate
+    if candidate is None:
+        return "unusable", {"reason": answer.reason}
+    counts = {"passed": candidate.passed, "total": candidate.total}
+    if candidate.verified:
+        return "verified", counts
+    if candidate.total:
+        return "failed", counts
+    return "untried", {}
+
+
 def target_file(context: FailureContext) -> str:
     """Return the file a fix most likely belongs in: the most suspicious line's file."""
     for item in context.suspicious:

@@ -18,24 +18,12 @@ import sys
 import pytest
 
 from benchdata import QUIXBUGS
+from model_answers import SQRT_ANSWER
 from openai_server import FakeOpenAIServer, Reply
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow,
               pytest.mark.skipif(not QUIXBUGS.is_dir(), reason=f"no QuixBugs at {QUIXBUGS}")]
 
-# Written for this test from the buggy program; no reference fix is read.
-ANSWER = """The trace shows approx=1.0 after step (3), and the loop compares abs(x - approx),
-which measures approx against x itself, not its square. Newton's method for the square
-root must stop when approx * approx is close to x.
-
-```python
-def sqrt(x, epsilon):
-    approx = x / 2
-    while abs(x - approx * approx) > epsilon:
-        approx = 0.5 * (approx + x / approx)
-    return approx
-```
-"""
 
 
 def sqrt_project(tmp_path):
@@ -59,14 +47,14 @@ def test_local_model_streams_reasoning_and_its_fix_is_verified(tmp_path):
     pytest.importorskip("transformers")
     from tiny_model import build_scripted_model
 
-    model = build_scripted_model(str(tmp_path / "replay-model"), ANSWER)
+    model = build_scripted_model(str(tmp_path / "replay-model"), SQRT_ANSWER)
     project = sqrt_project(tmp_path)
     result = tracefix(project, "test_sqrt.py", "--model", model, "--trust-remote-code",
                       "--device", "cpu", "--samples", "2", "--no-trace", "--budget", "60")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "## Reasoning of replay-model (answer 1)" in out
-    assert ANSWER.strip() in out
+    assert SQRT_ANSWER.strip() in out
     assert "## Answers of replay-model (2)" in out
     assert "1. verified fix: 7/7 tests pass" in out
     assert "2. verified fix: 7/7 tests pass" in out
@@ -78,7 +66,7 @@ def test_local_model_streams_reasoning_and_its_fix_is_verified(tmp_path):
 def test_endpoint_answer_becomes_a_verified_fix_and_the_key_stays_secret(tmp_path):
     project = sqrt_project(tmp_path)
     key = "sk-tracefix-test-0123456789"
-    pieces = [ANSWER[i:i + 40] for i in range(0, len(ANSWER), 40)]
+    pieces = [SQRT_ANSWER[i:i + 40] for i in range(0, len(SQRT_ANSWER), 40)]
     with FakeOpenAIServer(api_key=key) as server:
         server.reply_for = lambda body: Reply(content=pieces)
         result = tracefix(project, "test_sqrt.py", "--endpoint", server.base_url, "--samples", "3",

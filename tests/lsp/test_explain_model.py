@@ -19,38 +19,20 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_helpers import line_of, open_file, run_tests, start
+from model_answers import SQRT_ANSWER
 from test_explain import apply_workspace_edit, code_actions, pytest_passes
 
 pytest.importorskip("transformers")
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 CASE = "test_sqrt.py::test_sqrt[case1]"
-# Written for this test from the buggy program and its trace; no reference fix is read.
-ANSWER = """Let me follow the trace step by step.
-
-At the call, x=2 and epsilon=0.01. Step (3) sets approx=1.0. The loop condition compares
-`abs(x - approx)`, that is |2 - 1.0| = 1.0, with epsilon. But approx estimates the square
-root of x, so it should be compared with x through its square: |2 - 1.0**2|. With the
-current condition the loop runs until approx itself is close to x, which never happens
-for x=2, or stops at the wrong value.
-
-The fix is to compare x with approx * approx.
-
-```python
-def sqrt(x, epsilon):
-    approx = x / 2
-    while abs(x - approx * approx) > epsilon:
-        approx = 0.5 * (approx + x / approx)
-    return approx
-```
-"""
 
 
 @pytest.fixture
 def replay_model(tmp_path) -> str:
     from tiny_model import build_scripted_model
 
-    return build_scripted_model(str(tmp_path / "replay-model"), ANSWER)
+    return build_scripted_model(str(tmp_path / "replay-model"), SQRT_ANSWER)
 
 
 @pytest.mark.asyncio
@@ -77,7 +59,7 @@ async def test_model_reasoning_streams_and_its_fix_is_verified(client: LanguageC
     # Streamed: many pieces per sample, which join into exactly the model's answer.
     for sample in (0, 1):
         text = "".join(p["text"] for p in pieces if p["sample"] == sample)
-        assert text == ANSWER
+        assert text == SQRT_ANSWER
     assert len([p for p in pieces if p["sample"] == 0]) > 10
     assert {p["model"] for p in pieces} == {"replay-model"}
 
