@@ -94,3 +94,23 @@ def test_unloadable_model_is_reported_and_the_builtin_engine_still_answers(tmp_p
     assert "There is no folder at" in result.stdout
     assert "no-such-model" in result.stdout
     assert "## Diagnosis" in result.stdout or "Diagnosis" in result.stdout
+
+
+def test_unverified_fixes_only_on_request_and_labelled(tmp_path):
+    project = sqrt_project(tmp_path)
+    # A wrong fix written for this test: a different first guess keeps the bug.
+    wrong = ("Starting closer should help.\n\n```python\ndef sqrt(x, epsilon):\n"
+             "    approx = x / 3\n    while abs(x - approx) > epsilon:\n"
+             "        approx = 0.5 * (approx + x / approx)\n    return approx\n```\n")
+    with FakeOpenAIServer() as server:
+        server.reply_for = lambda body: Reply(content=[wrong])
+        hidden = tracefix(project, "test_sqrt.py", "--endpoint", server.base_url, "--samples", "1",
+                          "--no-builtin", "--no-trace", "--budget", "60")
+        shown = tracefix(project, "test_sqrt.py", "--endpoint", server.base_url, "--samples", "1",
+                         "--no-builtin", "--no-trace", "--budget", "60", "--show-unverified")
+    assert hidden.returncode == 1, hidden.stderr[-3000:]
+    assert "1. fix failed validation:" in hidden.stdout
+    assert "UNVERIFIED" not in hidden.stdout
+    assert shown.returncode == 1, shown.stderr[-3000:]
+    assert "### UNVERIFIED: test-model (answer 1): rewrites `sqrt`" in shown.stdout
+    assert "+    approx = x / 3" in shown.stdout
