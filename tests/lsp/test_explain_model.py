@@ -36,7 +36,7 @@ def replay_model(tmp_path) -> str:
 
 
 @pytest.mark.asyncio
-async def test_model_reasoning_streams_and_its_fix_is_verified(client: LanguageClient, quixbugs,
+async def test_model_fix_streamed_and_verified(client: LanguageClient, quixbugs,
                                                                replay_model):
     project = quixbugs("sqrt")
     module, test_file = project / "sqrt.py", project / "test_sqrt.py"
@@ -73,7 +73,7 @@ async def test_model_reasoning_streams_and_its_fix_is_verified(client: LanguageC
     assert "verified fix" in text
     assert result["model"] == "replay-model"
 
-    # Progress told the user about the model while it worked.
+    # Progress reported the model's work while it ran.
     (reports,) = [r for token, r in client.progress_reports.items() if "explain" in str(token)]
     messages = [r.message or "" for r in reports]
     assert any("Asking replay-model for 2 answer(s)" in m for m in messages)
@@ -93,7 +93,7 @@ async def test_model_reasoning_streams_and_its_fix_is_verified(client: LanguageC
 
 
 @pytest.mark.asyncio
-async def test_bad_model_setting_falls_back_to_the_builtin_engine(client: LanguageClient, quixbugs,
+async def test_bad_model_falls_back_to_builtin(client: LanguageClient, quixbugs,
                                                                   tmp_path):
     project = quixbugs("gcd")
     module, test_file = project / "gcd.py", project / "test_gcd.py"
@@ -106,7 +106,7 @@ async def test_bad_model_setting_falls_back_to_the_builtin_engine(client: Langua
         "tracefix.explainFailure", [module.as_uri(), "test_gcd.py::test_gcd[case2]"]))
     assert "error" not in result, result
     text = Path(result["report"]).read_text(encoding="utf-8")
-    # The model failed to load: the report says so, and the built-in fix is still there.
+    # The model failed to load: the report states it, and the built-in fix is still offered.
     assert "no-such-model" in text
     assert "There is no folder" in text
     assert result["fixes"]
@@ -114,7 +114,7 @@ async def test_bad_model_setting_falls_back_to_the_builtin_engine(client: Langua
 
 
 @pytest.mark.asyncio
-async def test_cancelling_the_progress_stops_generation(client: LanguageClient, quixbugs, tmp_path):
+async def test_cancel_progress_stops_generation(client: LanguageClient, quixbugs, tmp_path):
     """A random tiny Llama would write 20,000 tokens; cancelling stops it within a few."""
     from tiny_model import build_tiny_llama
 

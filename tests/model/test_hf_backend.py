@@ -117,7 +117,7 @@ def test_missing_folder_says_what_to_fix(tmp_path, hf_home):
     assert "フォルダーがありません" in caught.value.render("ja")
 
 
-def test_hub_id_offline_fails_at_once_with_the_download_hint(hf_home, monkeypatch):
+def test_offline_hub_id_fails_with_hint(hf_home, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     backend = backend_for("tracefix-tests/no-such-model")
     with pytest.raises(ModelError) as caught:
