@@ -82,6 +82,7 @@ async def test_explain_report_progress_and_fixes(client: LanguageClient, quixbug
     assert result["summary"]
     assert result["summary"] in text
     assert "## Verified fixes" in text
+    assert "Explained by the built-in engine; no model is configured" in text
 
     # Progress: begin, at least one report, end, on a token the server created.
     (reports,) = [r for token, r in client.progress_reports.items() if "explain" in str(token)]
