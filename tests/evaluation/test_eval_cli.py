@@ -124,6 +124,8 @@ def test_invalid_input_exits_2(tmp_path, args, expected):
 
 
 def test_unreachable_endpoint_exits_2(tmp_path):
+    if not QUIXBUGS.is_dir():
+        pytest.skip(f"no QuixBugs tasks at {QUIXBUGS}")
     # Port 9 (discard) on the loopback interface: nothing listens, so the connection is refused.
     result = _tracefix_eval("--benchmark", "quixbugs", "--engine", "model",
                             "--endpoint", "http://127.0.0.1:9/v1", "--samples", "2",
