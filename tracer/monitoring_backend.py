@@ -27,7 +27,7 @@ from types import CodeType
 from typing import Any
 
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
-from .settrace_backend import raised_outside_tracer, without_tracer_frames
+from .foreign import raised_outside_tracer, without_tracer_frames
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import RAW_SCALARS, Rendered
 

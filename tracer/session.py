@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import TraceConfig
+from .foreign import reraise_foreign
 from .recorder import Recorder
 from .trace_format import Trace
 
@@ -53,6 +54,7 @@ class Recording:
         try:
             self.backend.stop()
         except Exception as exc:
+            reraise_foreign(exc)
             self.recorder.notes.append(f"stopping the recorder failed: {type(exc).__name__}: {exc}")
 
     def trace(self, test_id: str = "") -> Trace:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dis
 import sys
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any, Callable
 
+from .foreign import raised_outside_tracer, without_tracer_frames
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import RAW_SCALARS, Rendered
@@ -245,37 +246,3 @@ def _pop(stack: list[LiveFrame], lf: LiveFrame) -> None:
             stack.remove(lf)
         except ValueError:
             pass
-
-
-_TRACER_DIR = __file__.rsplit("/", 1)[0] + "/"
-
-
-def without_tracer_frames(exc: BaseException) -> BaseException:
-    """Drop the tracer's own entries from `exc`'s traceback before it reaches the test.
-
-    A signal handler's exception carries an entry for the trace function frame it
-    interrupted. That entry can point at an instruction with no line number (a loop's
-    backward jump on CPython 3.11), where `tb_lineno` is None and pytest's traceback
-    formatting fails with an INTERNALERROR. The frames that the re-raise unwinds
-    through add fresh entries that do have line numbers.
-    """
-    kept: list = []
-    tb = exc.__traceback__
-    while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(_TRACER_DIR):
-            kept.append(tb)
-        tb = tb.tb_next
-    rebuilt = None
-    for entry in reversed(kept):
-        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-    return exc.with_traceback(rebuilt)
-
-
-def raised_outside_tracer(exc: BaseException) -> bool:
-    """Return True when the innermost frame of `exc`'s traceback is not tracer code."""
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return not tb.tb_frame.f_code.co_filename.startswith(_TRACER_DIR)

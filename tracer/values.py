@@ -24,6 +24,8 @@ import pathlib
 import types
 from typing import Any, Callable
 
+from .foreign import reraise_foreign
+
 # Exact types whose instances can be kept as they are and rendered after recording,
 # because nothing can change them in place, and whose `==` is the built-in one, so
 # comparing two of the same type runs no user code. `tuple` can be kept raw only
@@ -84,7 +86,8 @@ def type_name(cls: type) -> str:
     """Return `cls.__qualname__` read through `type`'s own descriptor."""
     try:
         return _type_qualname(cls)
-    except Exception:
+    except Exception as exc:
+        reraise_foreign(exc)
         return "?"
 
 
@@ -93,7 +96,8 @@ def qualified_type_name(cls: type) -> str:
     name = type_name(cls)
     try:
         module = _type_module(cls)
-    except Exception:
+    except Exception as exc:
+        reraise_foreign(exc)
         return name
     if module in ("builtins", None) or not isinstance(module, str):
         return name
@@ -171,7 +175,8 @@ class Renderer:
         """Render `value` to at most `value_width` characters (plus a truncation marker)."""
         try:
             text = self._render(value, 0, set())
-        except Exception:  # a rendering bug must never reach the user's test
+        except Exception as exc:  # a rendering bug must never reach the user's test
+            reraise_foreign(exc)
             return f"<{_safe_type_name(value)} object>"
         if type(value) in (str, bytes, bytearray):
             return text  # already cut by its handler, with an exact count
@@ -195,7 +200,8 @@ class Renderer:
             if type(args) is tuple and not args:
                 return name
             return truncate(f"{name}: {self._render(args, 1, set())}", self.width)
-        except Exception:
+        except Exception as exc:
+            reraise_foreign(exc)
             return f"<{_safe_type_name(exc)}>"
 
     # -- dispatch ---------------------------------------------------------------
@@ -215,7 +221,8 @@ class Renderer:
             return handler
         try:
             mro = _type_mro(cls)
-        except Exception:
+        except Exception as exc:
+            reraise_foreign(exc)
             return _opaque
         # Compare classes with `is`: `in` would call a metaclass `__eq__`.
         for klass in mro:
@@ -373,7 +380,8 @@ class Renderer:
     def _exception(self, value: BaseException, depth: int, seen: set[int]) -> str:
         try:
             args = _exc_args(value)
-        except Exception:
+        except Exception as exc:
+            reraise_foreign(exc)
             return f"<{type_name(type(value))} object>"
         inner = ", ".join(self._render(a, depth + 1, seen) for a in args[: self.items])
         return f"{type_name(type(value))}({inner})"
@@ -428,7 +436,8 @@ def _opaque(value: Any, depth: int, seen: set[int]) -> str:
 def _safe_type_name(value: Any) -> str:
     try:
         return type_name(type(value))
-    except Exception:
+    except Exception as exc:
+        reraise_foreign(exc)
         return "?"
 
 
@@ -444,7 +453,8 @@ def _instance_fields(value: Any, cls: type) -> list[tuple[str, Any]] | None:
     found = False
     try:
         mro = _type_mro(cls)
-    except Exception:
+    except Exception as exc:
+        reraise_foreign(exc)
         return None
     dict_read = False
     for klass in mro:
@@ -455,7 +465,8 @@ def _instance_fields(value: Any, cls: type) -> list[tuple[str, Any]] | None:
             if type(descriptor) is _GetSetDescriptor:
                 try:
                     instance_dict = descriptor.__get__(value, cls)
-                except Exception:
+                except Exception as exc:
+                    reraise_foreign(exc)
                     instance_dict = None
                 if type(instance_dict) is dict:
                     found = True

@@ -92,8 +92,11 @@ class TransformersBackend:
             # A failed load may be retried by the next request (e.g. after a download).
             with self._lock:
                 self._loading = None
-        except Exception as exc:  # anything else from transformers, with its reason kept
-            log.exception("loading model %s failed", self.settings.model)
+        except Exception as exc:  # transformers' own errors (OSError for a missing model)
+            # Expected failures get one line; the traceback only at debug level.
+            log.warning("loading model %s failed: %s: %s", self.settings.model,
+                        type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            log.debug("loading model %s failed", self.settings.model, exc_info=True)
             future.set_exception(self._load_error(exc))
             with self._lock:
                 self._loading = None
@@ -135,8 +138,12 @@ class TransformersBackend:
             hint = Message("model.hf.hint.offline", model=model)
         else:
             hint = Message("model.hf.hint.hub", model=model)
+        if looks_local and not os.path.isdir(os.path.expanduser(model)):
+            # transformers then reports a malformed hub id, which only misleads.
+            return ModelError("model.hf.no_folder", model=model, hint=hint)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ModelError("model.hf.load_failed", model=model, reason=reason[:300], hint=hint)
+        return ModelError("model.hf.load_failed", model=model, reason=reason[:300].rstrip("."),
+                          hint=hint)
 
     def _text(self, key: str, **fields: object) -> str:
         from ..i18n import translate

@@ -114,6 +114,7 @@ def test_missing_folder_says_what_to_fix(tmp_path, hf_home):
         backend.load()
     assert "no-such-model" in str(caught.value)
     assert "There is no folder" in str(caught.value)
+    assert "Repo id" not in str(caught.value)  # transformers' misleading hub-id complaint
     assert "フォルダーがありません" in caught.value.render("ja")
 
 

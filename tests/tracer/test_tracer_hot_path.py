@@ -58,6 +58,7 @@ def test_alarm_traceback_has_no_tracer_entries(backend):
         raise TimeoutError("test timeout")
 
     previous = signal.signal(signal.SIGALRM, alarm)
+    interrupted = 0
     try:
         for attempt in range(40):
             signal.setitimer(signal.ITIMER_REAL, 0.002 + 0.0005 * attempt)
@@ -68,7 +69,12 @@ def test_alarm_traceback_has_no_tracer_entries(backend):
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
 
-            assert isinstance(result, TimeoutError)
+            if not isinstance(result, TimeoutError):
+                # CPython drops an exception raised in a weakref callback or a __del__
+                # ("Exception ignored in ..."), so an alarm landing there is lost, with
+                # or without a tracer. The loop then simply completes.
+                continue
+            interrupted += 1
             tb = result.__traceback__
             entries = []
             while tb is not None:
@@ -76,6 +82,8 @@ def test_alarm_traceback_has_no_tracer_entries(backend):
                 tb = tb.tb_next
             assert all(line is not None for _, line in entries), entries
             assert Path(entries[-1][0]).name == "test_tracer_hot_path.py"  # the handler
+        # Most alarms must land in the traced call, or this test checked nothing.
+        assert interrupted >= 20, interrupted
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
