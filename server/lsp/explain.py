@@ -207,3 +207,38 @@ def quick_fixes(ls: TracefixServer, path: str,
                 )]),
             ))
     return actions
+
+
+def offered_candidates(ls: TracefixServer, nodeid: str) -> list:
+    """Return the candidates of `nodeid` that are offered as quick fixes now."""
+    return [c for fixes in ls.fixes.values() if fixes.nodeid == nodeid for c in fixes.candidates]
+
+
+async def apply_fix(ls: TracefixServer, nodeid: str, index: int) -> dict:
+    """Apply candidate `index` of `nodeid`'s explanation with the quick fix's versioned edit.
+
+    The edit names the document version the fix was computed for, so the client rejects
+    it once the buffer has changed; a stale or unknown fix is refused with the reason.
+    """
+    explanation = ls.explanations.get(nodeid)
+    if explanation is None or not 0 <= index < len(explanation.candidates):
+        return {"applied": False, "reason": translate("lsp.fix.unknown", ls.locale, test=nodeid)}
+    candidate = explanation.candidates[index]
+    path = os.path.normpath(candidate.file)
+    fixes = ls.fixes.get(path)
+    document = ls.open_document(path)
+    if (fixes is None or candidate not in fixes.candidates or document is None
+            or document.version != fixes.version or document.source != fixes.base_text):
+        log.info("fix %d of %s not applied: its document changed or is closed", index, nodeid)
+        return {"applied": False, "reason": translate("lsp.fix.stale", ls.locale)}
+    edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+        text_document=types.OptionalVersionedTextDocumentIdentifier(
+            uri=ls.uri_of(path), version=fixes.version),
+        edits=convert.lsp_text_edits(fixes.base_text, candidate.new_text, ls.counter))])
+    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+        edit=edit, label=candidate.description))
+    applied = bool(result and result.applied)
+    reason = "" if applied else (result.failure_reason if result and result.failure_reason
+                                 else translate("lsp.fix.rejected", ls.locale))
+    log.info("fix %d of %s applied: %s %s", index, nodeid, applied, reason)
+    return {"applied": applied, "reason": reason}

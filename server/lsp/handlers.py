@@ -11,7 +11,7 @@ import logging
 
 from lsprotocol import types
 
-from . import convert, explain
+from . import convert, explain, panel_data
 from .positions import index_from_client_units
 from .server import TracefixServer
 
@@ -176,6 +176,22 @@ def register(server: TracefixServer) -> None:
             ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
             return None
         return await explain.explain(ls, path, nodeid)
+
+    @server.command("tracefix.explanation")
+    def explanation_data(ls: TracefixServer, *args):
+        nodeid = _argument(args, 0, "nodeid")
+        explanation = ls.explanations.get(nodeid)
+        if explanation is None:
+            return None
+        return panel_data.explanation_data(nodeid, explanation,
+                                           explain.offered_candidates(ls, nodeid))
+
+    @server.command("tracefix.applyFix")
+    async def apply_fix(ls: TracefixServer, *args):
+        nodeid = _argument(args, 0, "nodeid")
+        if len(args) < 2 or not isinstance(args[1], int) or isinstance(args[1], bool):
+            raise ValueError(f"missing command argument 2 (index): got {list(args)!r}")
+        return await explain.apply_fix(ls, nodeid, args[1])
 
     @server.feature(SET_API_KEY)
     def set_api_key(ls: TracefixServer, params) -> None:
