@@ -1,9 +1,9 @@
 """Data for an editor panel that shows one explanation: fixes, and the trace as series.
 
-`explanation_data` is what the command `tracefix.explanation` returns: the diagnosis,
-the offered candidates with their diffs, and, for the function most likely at fault,
-each variable's recorded values over the execution steps, with the step where the
-failing value was set marked. Values stay the tracer's rendered strings; `number` is
+`explanation_data` is what the command `tracefix.explanation` returns. It holds the
+diagnosis and the offered candidates with their diffs. For the function most likely at
+fault, it also holds each variable's recorded values over the execution steps, and the
+step where the failing value was set. Values stay the tracer's rendered strings; `number` is
 filled only when the string is a plain finite number, so a client can chart it without
 parsing user data itself.
 """
@@ -51,6 +51,7 @@ def trace_series(explanation) -> dict | None:
     # Every activation of the function, merged, as the inline trace shows it.
     ids = {f.id for f in trace.frames if f.qualname == function and f.file == file_index}
     steps = [s for s in trace.steps if s.frame in ids]
+
     variables: dict[str, list[dict]] = {}
     first_step: dict[int, int] = {}
     for step in steps:
@@ -61,6 +62,7 @@ def trace_series(explanation) -> dict | None:
     for step in steps:
         for name, text in step.values.items():
             variables.setdefault(_display_name(name), []).append(_point(step.index, text))
+
     ordered = sorted(variables.items(), key=lambda item: item[1][0]["step"])[:MAX_VARIABLES]
     return {
         "function": function,
@@ -73,7 +75,7 @@ def trace_series(explanation) -> dict | None:
 
 
 def _target_line(explanation) -> tuple[str, int] | None:
-    """The most suspicious line outside the test, else the failing line."""
+    """Return the top-ranked suspicious line outside the test, else the failing line."""
     test_file = explanation.test_id.split("::", 1)[0]
     for item in explanation.suspicious:
         if not item.file.endswith(os.sep + test_file) and item.file != test_file:
@@ -106,7 +108,7 @@ def _point(step: int, text: str) -> dict:
 
 
 def _number(text: str) -> float | None:
-    """The value of a rendered int or float (not bool, not a container), else None."""
+    """Return the value of a rendered int or float (not bool, not a container), else None."""
     if text in ("True", "False"):
         return None
     try:
