@@ -1,66 +1,189 @@
-// Minimal client: starts `tracefix serve` over stdio for Python files.
-// NOTE: interpreter discovery through the Python extension, the explanation panel,
-// the status bar and settings for models are not built yet; this client only
-// forwards the standard LSP features that the server provides.
+// The tracefix extension: starts `tracefix serve` over stdio for Python files and adds
+// commands, settings, the endpoint's API key and a status bar item around it.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
+import { ApiKeyStore, SET_API_KEY_NOTIFICATION } from "./apiKey";
+import { applyBestFix, runOnActiveFile } from "./commands";
+import { SERVE_ARGS } from "./interpreter";
+import { showError } from "./messages";
+import { ensureTracefix, findInterpreter, onActiveEnvironmentChange } from "./python";
+import { readSettings, toServerOptions } from "./settings";
+import { StatusBar } from "./status";
+
+const REASONING_NOTIFICATION = "tracefix/reasoning";
 
 let client: LanguageClient | undefined;
-let output: vscode.OutputChannel | undefined;
+let log: vscode.LogOutputChannel;
+let apiKeys: ApiKeyStore;
+let statusBar: StatusBar;
+let restarting: Promise<void> | undefined;
 
-function interpreter(): string {
-  const configured = vscode.workspace.getConfiguration("tracefix").get<string>("interpreter", "");
-  return configured.trim() || "python3";
+function serverOptionsFromSettings() {
+  const configuration = vscode.workspace.getConfiguration("tracefix");
+  return toServerOptions(readSettings((key) => configuration.get(key)));
+}
+
+async function sendApiKey(): Promise<void> {
+  if (client === undefined || !client.isRunning()) {
+    return;
+  }
+  const apiKey = await apiKeys.get();
+  // Logs only whether a key is set, never the key.
+  log.info(`api key: sending ${apiKey === null ? "no key" : "the stored key"} to the server`);
+  await client.sendNotification(SET_API_KEY_NOTIFICATION, { apiKey });
 }
 
 async function start(): Promise<void> {
-  const python = interpreter();
-  output?.appendLine(`[client] starting: ${python} -m tracefix.server.cli serve`);
-  const serverOptions: ServerOptions = {
-    command: python,
-    args: ["-m", "tracefix.server.cli", "serve"],
-    transport: TransportKind.stdio,
-  };
-  const settings = vscode.workspace.getConfiguration("tracefix");
+  const python = (await findInterpreter(log)).command;
+  if (!(await ensureTracefix(python, log))) {
+    return;
+  }
+
+  const initializationOptions = serverOptionsFromSettings();
+  statusBar.setModelConfigured(initializationOptions.model !== null);
+  log.info(`server: starting ${python} ${SERVE_ARGS.join(" ")}`);
+  const serverOptions: ServerOptions = { command: python, args: SERVE_ARGS, transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file", language: "python" }],
-    outputChannel: output,
-    initializationOptions: {
-      runOnSave: settings.get<boolean>("runOnSave", true),
-      testTimeout: settings.get<number>("testTimeout", 60),
+    outputChannel: log,
+    initializationOptions,
+    middleware: {
+      executeCommand: (command, args, next) => {
+        const result = next(command, args);
+        return command === "tracefix.explainFailure" ? statusBar.track(Promise.resolve(result)) : result;
+      },
     },
   };
   client = new LanguageClient("tracefix", "tracefix", serverOptions, clientOptions);
+  client.onNotification(REASONING_NOTIFICATION, () => statusBar.markModelAnswered());
   try {
     await client.start();
+    log.info("server: started");
+    await sendApiKey();
   } catch (error) {
-    output?.appendLine(`[client] start failed: ${String(error)}`);
-    const showLogs = vscode.l10n.t("Show logs");
-    const choice = await vscode.window.showErrorMessage(
+    log.error(`server: start failed with ${python}: ${String(error)}`);
+    await showError(
       vscode.l10n.t(
         "tracefix: the language server could not start with {0}. Install tracefix there (`{0} -m pip install tracefix`) or set `tracefix.interpreter`.",
         python,
       ),
-      showLogs,
+      log,
     );
-    if (choice === showLogs) {
-      output?.show();
+  }
+}
+
+async function stop(): Promise<void> {
+  const running = client;
+  client = undefined;
+  if (running !== undefined) {
+    log.info("server: stopping");
+    try {
+      await running.stop();
+    } catch (error) {
+      log.warn(`server: stop failed: ${String(error)}`);
     }
   }
 }
 
+/** Restarts the server. A restart requested while one runs waits for that one. */
+function restart(): Promise<void> {
+  if (restarting === undefined) {
+    restarting = (async () => {
+      try {
+        await stop();
+        await start();
+      } finally {
+        restarting = undefined;
+      }
+    })();
+  }
+  return restarting;
+}
+
+// The explanation panel lives in src/panel/; when it exports activatePanel, call it.
+// esbuild bundles the module when it exists and leaves a failing require otherwise.
+function activatePanelIfPresent(context: vscode.ExtensionContext): void {
+  let panel: { activatePanel?: (context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined) => void };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    panel = require("./panel/index");
+  } catch {
+    log.info("panel: not included in this build");
+    return;
+  }
+  panel.activatePanel?.(context, () => client);
+}
+
+function registerCommands(context: vscode.ExtensionContext): void {
+  const commands: [string, () => unknown][] = [
+    ["tracefix.runTestsInActiveFile", () => runOnActiveFile("tracefix.runTests")],
+    ["tracefix.explainActiveFile", () => runOnActiveFile("tracefix.explainFailure")],
+    ["tracefix.applyBestFix", () => applyBestFix(log)],
+    ["tracefix.restartServer", () => restart()],
+    ["tracefix.setApiKey", () => apiKeys.prompt()],
+    ["tracefix.clearApiKey", () => apiKeys.clear()],
+    ["tracefix.showLogs", () => log.show()],
+  ];
+  for (const [id, handler] of commands) {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async () => {
+        try {
+          await handler();
+        } catch (error) {
+          log.error(`command ${id} failed: ${String(error)}`);
+          await showError(vscode.l10n.t("tracefix: the command failed: {0}", String(error)), log);
+        }
+      }),
+    );
+  }
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  output = vscode.window.createOutputChannel("tracefix");
-  context.subscriptions.push(output);
+  log = vscode.window.createOutputChannel("tracefix", { log: true });
+  apiKeys = new ApiKeyStore(context.secrets);
+  statusBar = new StatusBar();
+  context.subscriptions.push(log, statusBar);
+  registerCommands(context);
+  activatePanelIfPresent(context);
+
   context.subscriptions.push(
-    vscode.commands.registerCommand("tracefix.restartServer", async () => {
-      await client?.stop();
-      await start();
+    apiKeys.onDidChange(() => void sendApiKey()),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (!event.affectsConfiguration("tracefix")) {
+        return;
+      }
+      const settings = serverOptionsFromSettings();
+      statusBar.setModelConfigured(settings.model !== null);
+      if (event.affectsConfiguration("tracefix.interpreter")) {
+        log.info("settings: tracefix.interpreter changed; restarting the server");
+        void restart();
+      } else if (client?.isRunning()) {
+        log.info("settings: sending the changed settings to the server");
+        void client.sendNotification("workspace/didChangeConfiguration", { settings: { tracefix: settings } });
+      }
     }),
   );
-  await start();
+  const environmentChange = await onActiveEnvironmentChange(log, () => {
+    log.info("interpreter: the Python extension's active environment changed; restarting the server");
+    void restart();
+  });
+  if (environmentChange !== undefined) {
+    context.subscriptions.push(environmentChange);
+  }
+
+  // package.json declares untrustedWorkspaces as unsupported, so VS Code should not
+  // activate the extension without trust; this covers editors that do anyway.
+  if (!vscode.workspace.isTrusted) {
+    log.warn("workspace: not trusted; the server will start once the workspace is trusted");
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t("tracefix runs this workspace's tests, which executes its code. Trust the workspace to start it."),
+    );
+    context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void restart()));
+    return;
+  }
+  await restart();
 }
 
 export async function deactivate(): Promise<void> {
-  await client?.stop();
+  await stop();
 }
