@@ -6,6 +6,7 @@ import { ApiKeyStore, SET_API_KEY_NOTIFICATION } from "./apiKey";
 import { applyBestFix, runOnActiveFile } from "./commands";
 import { SERVE_ARGS } from "./interpreter";
 import { showError } from "./messages";
+import { forwardReasoning } from "./panel";
 import { ensureTracefix, findInterpreter, onActiveEnvironmentChange } from "./python";
 import { readSettings, toServerOptions } from "./settings";
 import { StatusBar } from "./status";
@@ -55,7 +56,10 @@ async function start(): Promise<void> {
     },
   };
   client = new LanguageClient("tracefix", "tracefix", serverOptions, clientOptions);
-  client.onNotification(REASONING_NOTIFICATION, () => statusBar.markModelAnswered());
+  client.onNotification(REASONING_NOTIFICATION, (params: unknown) => {
+    statusBar.markModelAnswered();
+    forwardReasoning(params);
+  });
   try {
     await client.start();
     log.info("server: started");

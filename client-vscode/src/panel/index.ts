@@ -9,7 +9,6 @@ import { shellLabels, viewLabels } from "./labels";
 import { ApplyFixResult, Explanation, ReasoningParams } from "./types";
 
 export const SHOW_PANEL_COMMAND = "tracefix.showTracePanel";
-const REASONING_NOTIFICATION = "tracefix/reasoning";
 const EXPLANATION_COMMAND = "tracefix.explanation";
 const APPLY_FIX_COMMAND = "tracefix.applyFix";
 
@@ -18,9 +17,6 @@ const RENDER_DELAY_MS = 100;
 // The server sends no end-of-stream notification, so the panel requests the
 // explanation once no reasoning piece has arrived for this long.
 const EXPLANATION_DELAY_MS = 1500;
-// The client object is replaced when the server restarts; check this often for a new
-// one to register the notification handler on.
-const CLIENT_CHECK_MS = 1000;
 
 /** Messages that the webview script (media/panel.js) posts to the extension. */
 type WebviewMessage = { type: "ready" } | { type: "refresh" } | { type: "apply"; index: number };
@@ -55,9 +51,6 @@ function nodeidFromArguments(args: unknown[]): string | undefined {
 
 class ExplanationPanelController implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private registeredClient: LanguageClient | undefined;
-  private notificationHandler: vscode.Disposable | undefined;
-  private readonly clientCheck: ReturnType<typeof setInterval>;
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private explanationTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -73,16 +66,11 @@ class ExplanationPanelController implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly getClient: () => LanguageClient | undefined,
-  ) {
-    this.attachClient();
-    this.clientCheck = setInterval(() => this.attachClient(), CLIENT_CHECK_MS);
-  }
+  ) {}
 
   dispose(): void {
-    clearInterval(this.clientCheck);
     clearTimeout(this.renderTimer);
     clearTimeout(this.explanationTimer);
-    this.notificationHandler?.dispose();
     this.panel?.dispose();
   }
 
@@ -98,18 +86,6 @@ class ExplanationPanelController implements vscode.Disposable {
     }
   }
 
-  private attachClient(): void {
-    const client = this.getClient();
-    if (client === undefined || client === this.registeredClient) {
-      return;
-    }
-    this.notificationHandler?.dispose();
-    this.notificationHandler = client.onNotification(REASONING_NOTIFICATION, (params: unknown) =>
-      this.onReasoning(params),
-    );
-    this.registeredClient = client;
-  }
-
   private reset(nodeid: string | undefined): void {
     this.nodeid = nodeid;
     this.model = undefined;
@@ -120,7 +96,8 @@ class ExplanationPanelController implements vscode.Disposable {
     this.requestId += 1;
   }
 
-  private onReasoning(params: unknown): void {
+  /** Appends one streamed piece of the model's answer and opens the panel. */
+  onReasoning(params: unknown): void {
     if (!isReasoningParams(params)) {
       return;
     }
@@ -275,13 +252,30 @@ class ExplanationPanelController implements vscode.Disposable {
   }
 }
 
+let activeController: ExplanationPanelController | undefined;
+
 /**
- * Registers the command tracefix.showTracePanel and opens the panel whenever the server
- * starts streaming an explanation (`tracefix/reasoning` notifications).
+ * Passes the params of one `tracefix/reasoning` notification to the panel, which opens
+ * and renders it. The extension's own notification handler must call this, because a
+ * LanguageClient keeps one handler per notification method and a second onNotification
+ * call for the method would replace the first. Does nothing before activatePanel.
  */
+export function forwardReasoning(params: unknown): void {
+  activeController?.onReasoning(params);
+}
+
+/** Registers the command tracefix.showTracePanel and the panel that forwardReasoning feeds. */
 export function activatePanel(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined): void {
   const controller = new ExplanationPanelController(context, getClient);
+  activeController = controller;
   context.subscriptions.push(controller);
+  context.subscriptions.push({
+    dispose: () => {
+      if (activeController === controller) {
+        activeController = undefined;
+      }
+    },
+  });
   context.subscriptions.push(
     vscode.commands.registerCommand(SHOW_PANEL_COMMAND, (...args: unknown[]) => controller.showCommand(args)),
   );
