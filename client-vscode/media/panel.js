@@ -1,5 +1,5 @@
 // Webview script of the tracefix Explanation panel. The extension renders and escapes
-// all markup; this script only inserts it and forwards button clicks.
+// all markup, so this script only inserts it and forwards button clicks.
 // @ts-check
 (function () {
   // @ts-ignore acquireVsCodeApi is provided by the webview host.
