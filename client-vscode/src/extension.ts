@@ -51,7 +51,21 @@ async function start(): Promise<void> {
     middleware: {
       executeCommand: (command, args, next) => {
         const result = next(command, args);
-        return command === "tracefix.explainFailure" ? statusBar.track(Promise.resolve(result)) : result;
+        if (command !== "tracefix.explainFailure") {
+          return result;
+        }
+        const tracked = statusBar.track(Promise.resolve(result));
+        // Open the panel on the finished explanation, also when no model streamed into it.
+        void tracked.then(
+          (value) => {
+            const done = value as { nodeid?: string; error?: string } | null | undefined;
+            if (done?.nodeid && !done.error) {
+              void vscode.commands.executeCommand("tracefix.showTracePanel", done.nodeid);
+            }
+          },
+          () => undefined,
+        );
+        return tracked;
       },
     },
   };
