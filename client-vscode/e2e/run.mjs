@@ -226,9 +226,15 @@ async function runLocale(locale) {
     await openFile(page, "gcd.py");
     await page.locator(".monaco-editor .squiggly-error").first().waitFor({ timeout: 120000 });
     await screenshot(page, locale, "02-diagnostic");
-    const diagnostic = await hoverText(page, RAISING_LINE, /RecursionError/);
-    log(`${locale}: diagnostic hover: ${diagnostic.slice(0, 200)}`);
-    await screenshot(page, locale, "03-diagnostic-hover");
+    // The Problems panel lists the diagnostic with the failure message.
+    await page.keyboard.press("Control+Shift+M");
+    const problems = await waitFor("RecursionError in the Problems panel", async () => {
+      const text = normalize(await page.locator(".markers-panel").first().textContent());
+      return text.includes("RecursionError") ? text : undefined;
+    }, 20000);
+    log(`${locale}: Problems panel: ${problems.slice(0, 200)}`);
+    await screenshot(page, locale, "03-problems");
+    await page.locator(".monaco-editor .view-lines").first().click();
 
     // 2. Inlay hints: the values each traced line changed, at the end of that line.
     const source = fs.readFileSync(path.join(project, "gcd.py"), "utf8").split("\n");
