@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     shared(explain, top=False)
 
     serve = commands.add_parser("serve", help="start the language server on stdin/stdout")
+    # vscode-languageclient appends --stdio for its stdio transport; stdio is the only one.
+    serve.add_argument("--stdio", action="store_true", help="accepted for LSP clients; "
+                       "the server always speaks over stdin/stdout")
     shared(serve, top=False)
 
     from .evaluation.cli import add_eval_parser

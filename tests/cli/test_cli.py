@@ -139,3 +139,11 @@ def test_japanese_locale_tag_does_not_warn(tmp_path):
     assert result.returncode == 0
     assert "no translation" not in result.stderr
     assert "のトレース" in result.stdout
+
+
+def test_serve_accepts_stdio_flag(tmp_path):
+    # vscode-languageclient starts the server with `--stdio` appended.
+    result = subprocess.run([sys.executable, "-m", "tracefix.server.cli", "serve", "--stdio"],
+                            cwd=tmp_path, input="", capture_output=True, text=True, timeout=60)
+    assert "unrecognized arguments" not in result.stderr
+    assert result.returncode == 0, result.stderr[-2000:]
