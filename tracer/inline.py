@@ -106,7 +106,7 @@ def render_inline(trace: Trace, sources: dict[str, str], *, k: int | None = None
             continue
         if out:
             out.append("")
-        out.append(f"# {_display_path(path, trace.root)}")
+        out.append(f"# {display_path(path, trace.root)}")
         text = sources.get(path)
         lines = text.splitlines() if text is not None else None
         by_line: dict[int, list[Step]] = {}
@@ -154,7 +154,7 @@ def _footer(trace: Trace, value_width: int | None = None) -> list[str]:
     if failure is not None:
         where = ""
         if failure.file is not None:
-            where = f" at {_display_path(failure.file, trace.root)}:{failure.line}"
+            where = f" at {display_path(failure.file, trace.root)}:{failure.line}"
         lines.append(f"# FAILED{where}: {failure.exc_type}: {_one_line(failure.message)}".rstrip())
         if failure.assertion:
             a = failure.assertion
@@ -308,7 +308,8 @@ def _failing_location(trace: Trace) -> tuple[int, int] | None:
     return (index, failure.line) if index is not None else None
 
 
-def _display_path(path: str, root: str) -> str:
+def display_path(path: str, root: str) -> str:
+    """Return `path` relative to `root` when it lies under it, else unchanged."""
     try:
         relative = os.path.relpath(path, root)
     except ValueError:

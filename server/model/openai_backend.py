@@ -557,12 +557,7 @@ class OpenAIBackend:
         finally:
             watcher.untrack(connection)
             connection.close()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise ModelError(
-                "model.openai.bad_response", url=url, detail=_shorten(raw.decode("utf-8", "replace"))
-            ) from None
+        body = _parse_json(raw, url)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise ModelError("model.openai.bad_response", url=url, detail=_shorten(json.dumps(body)))
@@ -711,12 +706,7 @@ class OpenAIBackend:
             raw = response.read()
             if watcher.stopped.is_set():
                 raise _Cancelled
-            try:
-                reply = json.loads(raw)
-            except ValueError:
-                raise ModelError(
-                    "model.openai.bad_response", url=url, detail=_shorten(raw.decode("utf-8", "replace"))
-                ) from None
+            reply = _parse_json(raw, url)
             text.read_chunk(reply, url)
             text.finish_reason = text.finish_reason or "stop"
             return
@@ -858,3 +848,13 @@ def _serialized(on_delta: DeltaCallback | None) -> DeltaCallback:
             on_delta(index, piece)
 
     return emit
+
+
+def _parse_json(raw: bytes, url: str) -> object:
+    """Decode a JSON response body, raising ModelError with its start when it is invalid."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ModelError(
+            "model.openai.bad_response", url=url, detail=_shorten(raw.decode("utf-8", "replace"))
+        ) from None

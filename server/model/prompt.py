@@ -30,7 +30,7 @@ import textwrap
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
-from tracefix.tracer.inline import InlineFunction, inline_functions, render_inline
+from tracefix.tracer.inline import InlineFunction, display_path, inline_functions, render_inline
 
 from ..engine.results import FailureContext
 from ..i18n import translate
@@ -296,7 +296,7 @@ class _Composer:
         return f"{rationale}\n\n{_fenced(example.fix)}"
 
     def _name(self, function: InlineFunction) -> str:
-        path = _display_path(function.path, self.context.root)
+        path = display_path(function.path, self.context.root)
         return f"{function.name} ({path}:{function.def_line or function.start})"
 
 
@@ -341,7 +341,7 @@ def _failure_text(context: FailureContext, template: Template, locale: str) -> s
     if path and number:
         source = context.sources.get(path, "").splitlines()
         line_text = source[number - 1].strip() if 0 < number <= len(source) else ""
-        location = f"{_display_path(path, context.root)}:{number}"
+        location = f"{display_path(path, context.root)}:{number}"
         lines.append(template.text("failing_line", locale, location=location,
                                    line_text=line_text))
     return "\n".join(lines)
@@ -381,9 +381,3 @@ def _fenced(code: str) -> str:
     return f"{fence}python\n{code.rstrip()}\n{fence}"
 
 
-def _display_path(path: str, root: str) -> str:
-    try:
-        relative = os.path.relpath(path, root)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
