@@ -108,7 +108,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature "
                        "(default 0.8; 0 decodes greedily)")
     group.add_argument("--max-new-tokens", type=int, metavar="N",
-                       help="longest answer in tokens (default 1024)")
+                       help="maximum answer length in tokens (default 1024)")
     group.add_argument("--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
     group.add_argument("--dtype", metavar="DTYPE", help="auto, float32, float16 or bfloat16")
     group.add_argument("--trust-remote-code", action="store_true", default=None,
@@ -123,7 +123,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def model_overrides(args: argparse.Namespace) -> dict:
-    """The model flags that were given, as [tool.tracefix.model] keys."""
+    """Return the model flags set on the command line, as [tool.tracefix.model] keys."""
     given = {
         "model": args.model_name if args.endpoint else args.model,
         "endpoint": args.endpoint, "samples": args.samples, "temperature": args.temperature,
@@ -252,7 +252,7 @@ def _explain(args: argparse.Namespace, interpreter, out: TextIO) -> int:
 
 
 class _AnswerStreamer:
-    """Prints the first sampled answer as it is generated; the others are summarised after."""
+    """A printer that writes the first sample as it is generated; the others are summarised after."""
 
     def __init__(self, out: TextIO, locale: str, model: str) -> None:
         self.out, self.locale, self.model = out, locale, model
@@ -315,7 +315,7 @@ def _write_explanation(explanation, verified, args, out: TextIO, show_unverified
 
 
 def _write_model_answers(explanation, out: TextIO, locale: str) -> None:
-    """Write one line per sampled answer: verified, failed its tests, or why it had no fix."""
+    """Write one line per sample: verified, failed its tests, or why it had no usable fix."""
     from .model.source import answer_status
 
     for report in explanation.reports:

@@ -293,7 +293,7 @@ async function runLocale(locale) {
   } catch (error) {
     const page = context?.pages()[0];
     if (page) await screenshot(page, locale, "99-failure").catch(() => {});
-    // The client's output channel, which holds the language server's stderr.
+    // The client's output channel, which contains the language server's stderr.
     const logs = spawnSync("find", [path.join(userDataDir, "logs"), "-name", "tracefix.log"], { encoding: "utf8" });
     for (const file of logs.stdout.split("\n").filter(Boolean)) {
       const lines = fs.readFileSync(file, "utf8").split("\n");

@@ -1,4 +1,4 @@
-"""What each engine feeds the explain pipeline: candidate sources and validation settings.
+"""The candidate sources and validation settings each engine feeds the explain pipeline.
 
 The built-in engine is the pipeline's default repair search, run once per task. The
 model engine samples `samples` completions per task from a model backend, with or
@@ -61,7 +61,7 @@ def model_options(model: str, endpoint: str, *, samples: int, temperature: float
     """Return the ModelOptions for `--model` (a local transformers model) or `--endpoint`.
 
     With an endpoint, `model` names the served model (empty: the first the server lists).
-    `extra` holds further [tool.tracefix.model] keys (max_new_tokens, seed, device, ...).
+    `extra` contains further [tool.tracefix.model] keys (max_new_tokens, seed, device, ...).
     Only the model's candidates are validated (`include_builtin=False`), so every
     verified candidate is credited to the samples that proposed it. Raises ConfigError
     (a ModelError) for an invalid value, such as an endpoint that is not an http(s) URL.

@@ -7,7 +7,7 @@ Two layouts are understood:
 - "humanevalfix": a folder with `*.jsonl` files (or one such file), one task per line
   with `task_id`, `prompt`, `buggy_solution`, `test` and `entry_point`. The task project
   is `ENTRY.py` = `prompt + buggy_solution` and `test_ENTRY.py`, which imports it,
-  holds the task's `test` code and calls `check(ENTRY)` in one pytest test.
+  contains the task's `test` code and calls `check(ENTRY)` in one pytest test.
 
 Only those inputs are read into a task. The reference fixes that the benchmarks ship
 (`fixed.py`, `fixed_min.py`, `fix.diff`, the `canonical_solution` field) are never
@@ -67,7 +67,7 @@ class Task:
 
 
 def repo_root() -> Path:
-    """Return the checkout that holds this package (meaningful for an editable install)."""
+    """Return the checkout that contains this package (meaningful for an editable install)."""
     return Path(__file__).resolve().parents[2]
 
 
@@ -82,7 +82,7 @@ def default_bench_dir(benchmark: str) -> Path:
 def load_tasks(benchmark: str, bench_dir: str | os.PathLike) -> list[Task]:
     """Load every task of `benchmark` from `bench_dir`, in a stable order.
 
-    Raises TaskError when the folder is missing, holds no task, or a task is malformed.
+    Raises TaskError when the folder is missing, contains no task, or a task is malformed.
     """
     if benchmark not in BENCHMARKS:
         raise TaskError("eval.error.unknown_benchmark", benchmark=benchmark,

@@ -132,7 +132,7 @@ def cache_fixes(ls: TracefixServer, nodeid: str, explanation, unverified: bool =
     """Keep the verified candidates whose file is open and unchanged since it was traced.
 
     With `unverified`, a model's fixes that failed or missed validation are kept too,
-    after the verified ones; their quick fixes say they are unverified.
+    after the verified ones, and their quick fix titles mark them as unverified.
     """
     by_file: dict[str, list] = {}
     for candidate in explanation.candidates:
@@ -218,7 +218,7 @@ async def apply_fix(ls: TracefixServer, nodeid: str, index: int) -> dict:
     """Apply candidate `index` of `nodeid`'s explanation with the quick fix's versioned edit.
 
     The edit names the document version the fix was computed for, so the client rejects
-    it once the buffer has changed; a stale or unknown fix is refused with the reason.
+    it once the buffer has changed. A stale or unknown fix is rejected with the reason.
     """
     explanation = ls.explanations.get(nodeid)
     if explanation is None or not 0 <= index < len(explanation.candidates):

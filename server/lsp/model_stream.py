@@ -2,7 +2,7 @@
 
 For one explanation, `ModelStream` builds the candidate sources (the configured model
 plus the built-in engine), opens the report as soon as the diagnosis is known, and then
-streams the model's reasoning into it while the answer is generated: the markdown file
+streams the model's reasoning into it while it is generated: the markdown file
 is rewritten in place (any client that shows it reloads it) and every piece is also sent
 as a `tracefix/reasoning` notification, which the VS Code extension renders live.
 
@@ -55,7 +55,7 @@ def backend_for(ls, options: ModelOptions, locale: str):
 def warm_up(ls, root: str) -> None:
     """Begin loading the configured local model in the background, if there is one.
 
-    Called when a run found failures, so that the model is ready when the user asks for
+    Called when a run found failures, so that the model is ready when the user requests
     an explanation. Errors are only logged here; the explanation reports them.
     """
     try:

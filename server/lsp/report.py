@@ -31,7 +31,7 @@ def _engine_line(models: list[str], locale: str) -> str:
 
 
 def render_pending(nodeid: str, context, model: str, texts: dict[int, str], locale: str) -> str:
-    """The report while the model is still answering: diagnosis, then the reasoning so far."""
+    """Render the report while the model still generates: diagnosis, then the reasoning so far."""
     out = [f"# {translate('lsp.report.title', locale, test=nodeid)}", "",
            _engine_line([model], locale), ""]
     out += [context.diagnosis.summary, "", context.diagnosis.markdown.rstrip(), ""]
@@ -109,7 +109,7 @@ def write_report(root: str, nodeid: str, explanation, locale: str) -> str:
 
 
 def write_text(path: str, text: str) -> None:
-    """Replace `path` atomically, so an editor reloading it never sees half a report."""
+    """Replace `path` atomically, so an editor reloading it never reads half a report."""
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as f:
         f.write(text)

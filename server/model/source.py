@@ -3,8 +3,8 @@
 `ModelCandidateSource.propose` runs inside the engine's explain pipeline, after the
 diagnosis and before validation, so model fixes are validated in the sandbox together
 with the built-in engine's and ranked the same way. A backend failure (ModelError) is
-kept in `report.error` rather than raised, so the built-in candidates still go on; any
-other exception is logged by the pipeline's `propose_all`, which skips the source. Each sample's reasoning is kept whether or not its fix was usable.
+kept in `report.error` rather than raised, so the built-in candidates still go on. The
+pipeline's `propose_all` logs any other exception and skips the source. Each sample's reasoning is kept whether or not its fix was usable.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class ModelReport:
 class ModelCandidateSource:
     """CandidateSource that requests fixes from a model backend (see the module docstring).
 
-    `on_delta(sample, text)` receives the answers as they are generated, `progress` the
+    `on_delta(sample, text)` receives the completions as they are generated, `progress` the
     loading and generation steps, and `cancel()` stops generation.
     """
 
@@ -171,7 +171,7 @@ class ModelCandidateSource:
 def answer_status(answer: ModelAnswer) -> tuple[str, dict[str, object]]:
     """Return what became of an answer's fix as (status, message fields).
 
-    The status is "unusable" (no fix; `reason` says why), "verified", "failed" (it did
+    The status is "unusable" (no fix, with the cause in `reason`), "verified", "failed" (it did
     not pass the tests) or "untried" (the budget or a cancel stopped validation first).
     """
     candidate = answer.candidate

@@ -91,7 +91,7 @@ def test_unloadable_model_reported(tmp_path):
     project = sqrt_project(tmp_path)
     result = tracefix(project, "test_sqrt.py", "--model", str(tmp_path / "no-such-model"),
                       "--no-trace", "--budget", "15", "--max-candidates", "10")
-    assert result.returncode == 1, result.stderr[-3000:]  # no verified fix, but an answer
+    assert result.returncode == 1, result.stderr[-3000:]  # no verified fix, but an explanation
     assert "There is no folder at" in result.stdout
     assert "no-such-model" in result.stdout
     assert "## Diagnosis" in result.stdout or "Diagnosis" in result.stdout

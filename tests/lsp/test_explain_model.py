@@ -56,14 +56,14 @@ async def test_model_fix_streamed_and_verified(client: LanguageClient, quixbugs,
         "tracefix.explainFailure", [module.as_uri(), CASE]))
     assert "error" not in result, result
 
-    # Streamed: many pieces per sample, which join into exactly the model's answer.
+    # Streamed: many pieces per sample, which join into exactly the scripted text.
     for sample in (0, 1):
         text = "".join(p["text"] for p in pieces if p["sample"] == sample)
         assert text == SQRT_ANSWER
     assert len([p for p in pieces if p["sample"] == 0]) > 10
     assert {p["model"] for p in pieces} == {"replay-model"}
 
-    # The report opened before the answer finished, and in the end holds the reasoning.
+    # The report opened before generation ended, and in the end contains the reasoning.
     report = Path(result["report"])
     assert client.shown_documents[0].uri == report.as_uri()
     text = report.read_text(encoding="utf-8")
