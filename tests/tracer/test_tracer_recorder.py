@@ -3,6 +3,7 @@
 Expected values are worked out by hand from tracer_samples/algos.py.
 """
 
+import gc
 import signal
 import sys
 
@@ -211,15 +212,30 @@ def test_signal_handler_exception_reaches_the_code():
     def on_alarm(signum, frame):
         raise TimeoutError("alarm")
 
+    # CPython drops an exception raised while a gc callback, a weakref callback or a
+    # __del__ runs ("Exception ignored in ..."), with or without a tracer. Hypothesis
+    # installs a gc callback for the whole session, so it is taken out for this test,
+    # and an alarm that still lands in such a place gets another try.
+    callbacks = gc.callbacks[:]
+    gc.callbacks.clear()
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, 0.05)
+    outcomes = []
     try:
-        result, trace = record(algos.loop, 10 ** 8)
+        for _ in range(5):
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            try:
+                result, trace = record(algos.loop, 10 ** 8)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            # Whether the alarm fired inside a trace callback or between two, the
+            # tracer must be detached and the steps so far kept.
+            assert sys.gettrace() is None
+            assert trace.total_steps > 0
+            outcomes.append(type(result).__name__)
+            if isinstance(result, TimeoutError):
+                break
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    # Whether the alarm fired inside a trace callback or between two, the code
-    # under test must see the TimeoutError, and the tracer must be detached.
-    assert isinstance(result, TimeoutError)
-    assert sys.gettrace() is None
-    assert trace.total_steps > 0
+        gc.callbacks[:] = callbacks
+    # The code under test must see the TimeoutError.
+    assert outcomes[-1] == "TimeoutError", outcomes
