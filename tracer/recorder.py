@@ -50,6 +50,7 @@ from .trace_format import (
     RETURN_KEY,
     YIELD_KEY,
     BudgetHit,
+    CallSummary,
     Frame,
     LineSummary,
     SourceFile,
@@ -72,12 +73,13 @@ class CodeInfo:
     """Facts about one project code object that the recorder computes once."""
 
     __slots__ = ("code", "file", "qualname", "candidates", "binds", "lines", "args",
-                 "generator", "blank_snap")
+                 "generator", "blank_snap", "calls")
 
     def __init__(self, code: CodeType, file: int) -> None:
         self.code = code
         self.file = file
         self.qualname = getattr(code, "co_qualname", code.co_name)
+        self.calls = 0  # activations entered while recording
         # Module and class bodies keep their locals in a mapping that may be user code
         # (a metaclass `__prepare__`), so their lines are recorded without values.
         optimized = bool(code.co_flags & CO_OPTIMIZED)
@@ -104,7 +106,8 @@ class CodeInfo:
 class FrameRecord:
     """The output data of one activation; kept alive only by the hits that name it."""
 
-    __slots__ = ("id", "info", "parent", "depth", "thread", "args", "returned", "raised")
+    __slots__ = ("id", "info", "parent", "depth", "thread", "args", "returned", "raised",
+                 "call")
 
     def __init__(self, frame_id: int, info: CodeInfo, parent: int | None, depth: int,
                  thread: str) -> None:
@@ -116,6 +119,7 @@ class FrameRecord:
         self.args: dict[str, Any] = {}
         self.returned: Any = UNBOUND  # UNBOUND until it returns; then raw or Rendered
         self.raised: str | None = None
+        self.call = info.calls  # its call number, because `enter` increments the count first
 
 
 class LiveFrame:
@@ -289,6 +293,7 @@ class Recorder:
                           f"{len(stack)} recorded frames deep, close to the recursion limit")
             raise StopRecording()
         parent = stack[-1].record.id if stack else None
+        info.calls += 1
         record = FrameRecord(self.next_frame_id(), info, parent, len(stack), self.thread_name)
         lf = LiveFrame(record, info, frame)
         if info.args:
@@ -553,6 +558,11 @@ class Recorder:
             frames=[_frame_out(frames[i], render) for i in sorted(frames)],
             steps=steps,
             lines=summaries,
+            calls=[
+                CallSummary(file=info.file, first_line=info.code.co_firstlineno,
+                            function=info.code.co_name, calls=info.calls)
+                for info in self.infos.values() if info is not None and info.calls
+            ],
             budget=self.budget,
             total_steps=total,
             threads_not_traced=list(self.threads_not_traced),
@@ -579,4 +589,5 @@ def _frame_out(record: FrameRecord, render: Any) -> Frame:
         args={name: _text(v, render) for name, v in record.args.items()},
         returned=None if record.returned is UNBOUND else _text(record.returned, render),
         raised=record.raised,
+        call=record.call,
     )

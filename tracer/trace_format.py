@@ -54,6 +54,7 @@ class Frame:
     args: dict[str, str] = field(default_factory=dict)  # rendered arguments at entry
     returned: str | None = None  # rendered return value, when it returned normally
     raised: str | None = None  # "Type: message" when the frame was left by an exception
+    call: int = 0  # the n-th call of its function while recording, from 1; 0 when unknown
 
 
 @dataclass
@@ -82,6 +83,16 @@ class LineSummary:
     hits: int
     omitted: int  # hits - kept; the kept ones are the first K and the last K
     omitted_between: tuple[int, int] | None = None  # step indexes bracketing the gap
+
+
+@dataclass
+class CallSummary:
+    """How many times one project function was called while recording."""
+
+    file: int
+    first_line: int  # co_firstlineno, as in Frame
+    function: str
+    calls: int  # activations seen, recorded in `frames` or not
 
 
 @dataclass
@@ -130,6 +141,8 @@ class Trace:
     frames: list[Frame] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     lines: list[LineSummary] = field(default_factory=list)
+    # Traces written before call counts existed lack this list, so readers count frames.
+    calls: list[CallSummary] = field(default_factory=list)
     budget: BudgetHit | None = None
     failure: Failure | None = None
     total_steps: int = 0  # all line executions seen, kept or not
@@ -181,6 +194,7 @@ def trace_from_json(data: dict[str, Any]) -> Trace:
             LineSummary(**{**s, "omitted_between": tuple(s["omitted_between"]) if s.get("omitted_between") else None})
             for s in payload.get("lines", [])
         ],
+        calls=[CallSummary(**c) for c in payload.get("calls", [])],
         budget=BudgetHit(**budget) if budget else None,
         failure=Failure(
             **{**failure, "traceback": [TracebackEntry(**t) for t in failure.get("traceback", [])]}

@@ -34,6 +34,7 @@ cp package.json "$STAGE/"
 cp package.nls*.json "$STAGE/" 2>/dev/null || true
 [ -d l10n ] && cp -r l10n "$STAGE/"
 cp -r out "$STAGE/"
+cp -r media "$STAGE/"  # the explanation panel's script and styles
 find "$STAGE/out" -name '*.map' -delete
 # The bundle includes vscode-languageclient, so the package needs no node_modules.
 [ -f ../LICENSE ] && cp ../LICENSE "$STAGE/"
@@ -42,3 +43,12 @@ log "vsce package --no-dependencies -> $VSIX"
 (cd "$STAGE" && "$VSCE" package --no-dependencies --allow-missing-repository --skip-license \
   --out "$VSIX") || fail "vsce package failed"
 log "packaged $(du -h "$VSIX" | cut -f1) $VSIX"
+
+# A stand-in for Microsoft's Japanese Language Pack (not downloadable offline): it only
+# declares the ja display language, so `code-server --locale ja` runs VS Code in ja.
+JA_PACK="$TOOLS/ja-locale.vsix"
+log "vsce package ja-pack -> $JA_PACK"
+rm -rf "$TOOLS/ja-pack-stage"
+cp -r "$HERE/ja-pack" "$TOOLS/ja-pack-stage"
+(cd "$TOOLS/ja-pack-stage" && "$VSCE" package --no-dependencies --allow-missing-repository \
+  --skip-license --out "$JA_PACK") || fail "vsce package of the ja locale stand-in failed"

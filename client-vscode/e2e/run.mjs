@@ -1,12 +1,16 @@
 // End-to-end test of the tracefix extension in a real VS Code (code-server) driven by
-// headless Chromium. For each locale it opens a scratch copy of QuixBugs `gcd` (buggy),
-// checks the diagnostic, inlay hints and hover history, runs "Explain failure", applies
-// the first verified quick fix, saves, and checks that pytest passes.
+// headless Chromium. For each locale it opens a scratch copy of QuixBugs `gcd` (buggy)
+// and checks what a user sees: the diagnostic and the Problems entry, the status bar
+// count, the inlay hint on the `def` line, the hover's table of calls, "Explain
+// failure" and its report, the explanation panel (diff, test result, Apply, charts),
+// then applies the verified fix (the quick fix in English, the panel's Apply button in
+// Japanese), saves, and checks that pytest passes.
 //
 // Usage: node run.mjs [--locales en,ja]
 // Needs setup.sh and package.sh first (run.sh does all three).
 // Screenshots: client-vscode/e2e/screenshots/<locale>/NN-step.png.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -20,6 +24,7 @@ const REPO = path.resolve(HERE, "..", "..");
 const NODE24 = path.join(TOOLS, "node24", "node_modules", "node", "bin", "node");
 const CODE_SERVER = path.join(TOOLS, "node_modules", "code-server", "out", "node", "entry.js");
 const VSIX = path.join(TOOLS, "tracefix.vsix");
+const JA_PACK = path.join(TOOLS, "ja-locale.vsix");
 const PYTHON = process.env.TRACEFIX_E2E_PYTHON || path.join(REPO, ".venv", "bin", "python");
 const BENCHMARKS = process.env.TRACEFIX_BENCHMARKS || path.join(REPO, "..", "shared", "benchmarks");
 const QUIXBUGS_GCD = path.join(BENCHMARKS, "quixbugs", "gcd");
@@ -33,11 +38,12 @@ const CODE_SERVER_FLAGS = ["--auth", "none", "--disable-telemetry", "--disable-u
 
 // Texts the user sees, per locale: the server's messages follow the editor's locale.
 const TEXTS = {
-  en: { explain: /Explain failure/, fix: /^Fix line 5: .*\(passes 6\/6 tests\)/, report: "# Why test_gcd.py::test_gcd[case2] fails" },
-  ja: { explain: /失敗を説明/, fix: /6\/6 件が成功/, report: "# test_gcd.py::test_gcd[case2] が失敗する理由" },
+  en: { explain: /Explain failure/, failing: /tracefix: 5 failing/, calls: /gcd was called \d+ times/, fix: /^Fix line 5: .*\(passes 6\/6 tests\)/, badge: /^6 of 6 tests passed$/, applyFrom: "quickfix", report: "# Why test_gcd.py::test_gcd[case2] fails" },
+  ja: { explain: /失敗を説明/, failing: /tracefix: 5 件失敗/, calls: /gcd は \d+ 回呼び出されました/, fix: /6\/6 件が成功/, badge: /^6 件中 6 件のテストが成功$/, applyFrom: "panel", report: "# test_gcd.py::test_gcd[case2] が失敗する理由" },
 };
 
 const RAISING_LINE = "return gcd(a % b, b)";
+const DEF_LINE = "def gcd(a, b):";
 
 function log(message) {
   console.log(`[e2e] ${message}`);
@@ -103,6 +109,28 @@ function writeUserSettings(userDataDir) {
   }, null, 2));
 }
 
+// VS Code finds a display language through `languagepacks.json` in the user data
+// folder. The running server writes it when a pack is installed from its UI, but
+// `--install-extension` on the command line does not, so it is written here, in the
+// format of VS Code's language pack cache (one entry per language id).
+function writeLanguagePacks(root, userDataDir) {
+  const extensions = path.join(root, "extensions");
+  const folder = fs.readdirSync(extensions).find((name) => name.startsWith("tracefix-e2e.tracefix-e2e-ja-locale-"));
+  check(folder, `the ja locale stand-in is installed in ${extensions}`);
+  const manifest = JSON.parse(fs.readFileSync(path.join(extensions, folder, "package.json"), "utf8"));
+  const id = `${manifest.publisher}.${manifest.name}`;
+  const localization = manifest.contributes.localizations[0];
+  const translations = Object.fromEntries(localization.translations.map((entry) =>
+    [entry.id, path.join(extensions, folder, entry.path)]));
+  const hash = crypto.createHash("md5").update(id).update(manifest.version).digest("hex");
+  fs.writeFileSync(path.join(userDataDir, "languagepacks.json"), JSON.stringify({
+    [localization.languageId]: {
+      hash, translations, label: localization.localizedLanguageName,
+      extensions: [{ extensionIdentifier: { id }, version: manifest.version }],
+    },
+  }, null, 2));
+}
+
 function startCodeServer({ root, port, locale, project, env }) {
   const args = [NODE24, CODE_SERVER, "--bind-addr", `127.0.0.1:${port}`, ...CODE_SERVER_FLAGS,
     "--extensions-dir", path.join(root, "extensions"), "--user-data-dir", path.join(root, "user-data"),
@@ -145,13 +173,12 @@ async function editorLines(page) {
   return rows.sort((a, b) => a.top - b.top).map((row) => normalize(row.text));
 }
 
+// Open `name` by clicking it in the Explorer, as a user would; Ctrl+P does not reach
+// the workbench while a webview (the explanation panel) has the keyboard focus.
 async function openFile(page, name) {
-  await page.keyboard.press("Control+P");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible", timeout: 15000 });
-  await input.fill(name);
-  await page.locator(".quick-input-widget .monaco-list-row").first().waitFor({ timeout: 15000 });
-  await page.keyboard.press("Enter");
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  await page.locator(".explorer-folders-view .monaco-list-row", { hasText: new RegExp(`^${escaped}`) })
+    .first().click();
   await page.locator(`.tab.active[data-resource-name="${name}"], .tab.active:has-text("${name}")`).first()
     .waitFor({ timeout: 15000 });
 }
@@ -160,15 +187,17 @@ async function goToLine(page, line) {
   await page.keyboard.press("Control+G");
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible", timeout: 10000 });
-  await input.fill(String(line));
+  await input.fill(`:${line}`);  // Ctrl+G opens the quick input in its ":" (go to line) mode
   await page.keyboard.press("Enter");
 }
 
-// Move the mouse over the first rendered occurrence of `text` and return the hover's text.
-async function hoverText(page, text, expected, timeoutMs = 20000) {
-  const target = page.locator(".monaco-editor .view-lines .view-line span", { hasText: text }).last();
+// Move the mouse over the token `token` of the rendered line starting with `line`, and
+// return the text of the hover that matches `expected`.
+async function hoverText(page, line, token, expected, timeoutMs = 20000) {
+  const row = page.locator(".monaco-editor .view-lines .view-line", { hasText: line }).first();
+  const target = row.locator("span span", { hasText: new RegExp(`^${token}$`) }).first();
   const box = await target.boundingBox();
-  check(box, `the text ${JSON.stringify(text)} is on screen`);
+  check(box, `the token ${JSON.stringify(token)} of ${JSON.stringify(line)} is on screen`);
   await page.mouse.move(0, 0);
   await page.mouse.move(box.x + Math.min(8, box.width / 2), box.y + box.height / 2);
   return waitFor(`a hover containing ${expected}`, async () => {
@@ -200,8 +229,15 @@ async function runLocale(locale) {
   const env = { ...process.env, XDG_CACHE_HOME: path.join(root, "cache"), HF_HUB_OFFLINE: "1" };
   log(`${locale}: scratch project ${project}`);
 
-  execFileSync(NODE24, [CODE_SERVER, "--extensions-dir", path.join(root, "extensions"),
-    "--user-data-dir", userDataDir, "--config", path.join(root, "config.yaml"), "--install-extension", VSIX], { env, stdio: "inherit" });
+  // In Japanese, the stand-in language pack goes in first: without a pack for the
+  // locale, VS Code falls back to English and tells extensions `en`.
+  const packages = locale === "ja" ? [JA_PACK, VSIX] : [VSIX];
+  for (const vsix of packages) {
+    execFileSync(NODE24, [CODE_SERVER, "--extensions-dir", path.join(root, "extensions"),
+      "--user-data-dir", userDataDir, "--config", path.join(root, "config.yaml"), "--install-extension", vsix],
+    { env, stdio: "inherit" });
+  }
+  if (locale === "ja") writeLanguagePacks(root, userDataDir);
 
   const port = await freePort();
   let server;
@@ -233,59 +269,121 @@ async function runLocale(locale) {
       return text.includes("RecursionError") ? text : undefined;
     }, 20000);
     log(`${locale}: Problems panel: ${problems.slice(0, 200)}`);
+    // The status bar counts failing tests, not diagnostics: five cases of test_gcd fail
+    // on the same line.
+    const status = await waitFor("the status bar to count 5 failing tests", async () => {
+      const text = normalize(await page.locator(".statusbar-item", { hasText: "tracefix:" }).first().textContent());
+      return texts.failing.test(text) ? text : undefined;
+    }, 20000);
+    log(`${locale}: status bar: ${status.trim()}`);
     await screenshot(page, locale, "03-problems");
-    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
 
-    // 2. Inlay hints: the values each traced line changed, at the end of that line.
-    const source = fs.readFileSync(path.join(project, "gcd.py"), "utf8").split("\n");
-    const lines = await waitFor("an inlay hint after the raising line", async () => {
+    // 2. Inlay hints: gcd(13, 13) recurses as gcd(0, 13) until the recursion limit, so
+    // the `def` line shows the arguments moving from 13 to 0 over every call.
+    const lines = await waitFor("an inlay hint after the def line", async () => {
       const rendered = await editorLines(page);
-      const raising = rendered.find((line) => line.trimStart().startsWith(RAISING_LINE));
-      return raising && raising.trim().length > RAISING_LINE.length ? rendered : undefined;
+      const def = rendered.find((line) => line.startsWith(DEF_LINE));
+      return def && def.trim().length > DEF_LINE.length ? rendered : undefined;
     }, 30000);
-    const hints = lines.slice(0, 5).map((line, i) => line.slice(source[i].length).trim());
+    const source = fs.readFileSync(path.join(project, "gcd.py"), "utf8").split("\n");
+    // Rendered lines are matched to source lines by their text, because Monaco may
+    // keep a line it no longer shows in the DOM.
+    const hints = source.slice(0, 5).map((text) => {
+      const shown = lines.find((line) => line.startsWith(text) && text.trim());
+      return shown === undefined ? "" : shown.slice(text.length).trim();
+    });
     log(`${locale}: inlay hints on lines 1-5: ${JSON.stringify(hints)}`);
+    check(/^a=13 → 0, b=13 \(×\d{3,}\)$/.test(hints[0]), `the def line's hint is "a=13 → 0, b=13 (×N)": ${hints[0]}`);
+    check(hints.slice(1).every((hint) => hint === ""), `no other line of gcd changes a value: ${JSON.stringify(hints)}`);
     await screenshot(page, locale, "04-inlay-hints");
 
-    // 3. Hover history on a traced line: a markdown table of recorded executions.
+    // 3. Hover on the def line: the table of calls, with the arguments of each.
     await page.mouse.move(0, 0);
     await page.keyboard.press("Escape");
-    const history = await hoverText(page, "if b == 0", /\S/);
-    const table = await page.locator(".monaco-hover:not(.hidden) table").count();
-    log(`${locale}: hover history (${table} table(s)): ${history.slice(0, 200)}`);
-    check(table > 0, "the hover on `if b == 0:` shows a history table");
+    const history = await hoverText(page, DEF_LINE, "gcd", texts.calls);
+    const callRows = await page.$$eval(".monaco-hover:not(.hidden) table tr", (nodes) =>
+      nodes.map((row) => [...row.querySelectorAll("th, td")].map((cell) => cell.textContent.trim())));
+    log(`${locale}: hover calls table: ${JSON.stringify(callRows.slice(0, 4))}`);
+    check(callRows.length >= 5, `the hover on the def line shows a table of calls: ${history.slice(0, 200)}`);
+    check(JSON.stringify(callRows[1].slice(2, 4)) === '["13","13"]', `the first call is gcd(13, 13): ${JSON.stringify(callRows[1])}`);
+    check(JSON.stringify(callRows[2].slice(2, 4)) === '["0","13"]', `the second call is gcd(0, 13): ${JSON.stringify(callRows[2])}`);
     await screenshot(page, locale, "05-hover-history");
 
     // 4. "Explain failure" from the code actions on the raising line; the report opens.
     await page.mouse.move(0, 0);
     await page.keyboard.press("Escape");
-    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
     await goToLine(page, 5);
     let rows = await codeActions(page);
     await screenshot(page, locale, "06-code-actions");
     await rows.filter({ hasText: texts.explain }).first().click();
+    // The report is word-wrapped beside the panel, so its lines are compared without
+    // the breaks and spaces that wrapping moves.
+    const squeeze = (text) => normalize(text).replace(/\s+/g, "");
     await waitFor("the explanation report in an editor", async () => {
-      const text = normalize((await editorLines(page)).join("\n"));
-      return text.includes(texts.report.slice(2)) ? text : undefined;
+      const text = squeeze((await editorLines(page)).join(""));
+      return text.includes(squeeze(texts.report.slice(2))) ? text : undefined;
     }, 240000, 1000);
     await screenshot(page, locale, "07-report");
 
-    // 5. The verified quick fix: Ctrl+. on the raising line, first "Fix …" item, save.
-    await openFile(page, "gcd.py");
-    await page.locator(".monaco-editor .view-lines").first().click();
-    await goToLine(page, 5);
-    rows = await codeActions(page);
-    const fix = rows.filter({ hasText: texts.fix }).first();
-    await fix.waitFor({ timeout: 20000 });
-    log(`${locale}: applying ${normalize(await fix.textContent())}`);
-    await screenshot(page, locale, "08-quick-fix");
-    await fix.click();
+    // 5. The explanation panel: the verified fix as a diff with its test result and an
+    // Apply button, and the trace as pictures (a chart per numeric variable).
+    const panel = await waitFor("the explanation panel with a candidate fix", async () => {
+      for (const frame of page.frames()) {
+        const found = await frame.evaluate(() => {
+          const candidate = document.querySelector("article.candidate");
+          if (!candidate) return undefined;
+          return {
+            diff: candidate.querySelector("pre.diff")?.textContent ?? "",
+            badge: candidate.querySelector(".badge")?.textContent ?? "",
+            apply: candidate.querySelectorAll("button[data-action=apply]").length,
+            charts: document.querySelectorAll(".series svg.chart").length,
+            variables: [...document.querySelectorAll(".series .variable-name")].map((n) => n.textContent.trim()),
+          };
+        }).catch(() => undefined);
+        if (found) return { frame, ...found };
+      }
+      return undefined;
+    }, 60000, 1000);
+    log(`${locale}: panel: badge ${JSON.stringify(panel.badge)}, variables ${JSON.stringify(panel.variables)}, ${panel.charts} chart(s)`);
+    check(panel.diff.includes("+        return gcd(b, a % b)"), `the panel's first candidate is the verified fix:\n${panel.diff}`);
+    check(texts.badge.test(panel.badge), `the candidate's badge gives its test result: ${panel.badge}`);
+    check(panel.apply === 1, "the candidate has an Apply button");
+    check(panel.charts >= 1 && panel.variables.includes("a") && panel.variables.includes("b"),
+      `the trace pictures show a and b: ${JSON.stringify(panel.variables)}`);
+    await panel.frame.evaluate(() => window.scrollTo(0, 0));  // the pictures are at the top
+    await screenshot(page, locale, "08-panel");
+
+    // 6. Apply the verified fix: through the quick fix (Ctrl+. on the raising line) in
+    // English, through the panel's Apply button in Japanese; both use the same
+    // versioned edit. Then save.
+    if (texts.applyFrom === "panel") {
+      await panel.frame.locator("article.candidate button[data-action=apply]").first().click();
+      // gcd.py was closed when the report took its place, so the edit opens it in a
+      // background tab, unsaved.
+      await page.locator(".tab.dirty", { hasText: "gcd.py" }).first().waitFor({ timeout: 20000 });
+      await openFile(page, "gcd.py");
+      await waitFor("the fix in the editor", async () =>
+        (await editorLines(page)).some((line) => line.includes("return gcd(b, a % b)")), 20000);
+      await screenshot(page, locale, "09-applied-from-panel");
+    } else {
+      await openFile(page, "gcd.py");
+      await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
+      await goToLine(page, 5);
+      rows = await codeActions(page);
+      const fix = rows.filter({ hasText: texts.fix }).first();
+      await fix.waitFor({ timeout: 20000 });
+      log(`${locale}: applying ${normalize(await fix.textContent())}`);
+      await screenshot(page, locale, "09-quick-fix");
+      await fix.click();
+    }
     await page.keyboard.press("Control+S");
     await waitFor("the fixed file on disk", async () =>
       fs.readFileSync(path.join(project, "gcd.py"), "utf8").includes("return gcd(b, a % b)"), 20000);
     await waitFor("the diagnostic to disappear after the save", async () =>
       (await page.locator(".monaco-editor .squiggly-error").count()) === 0, 120000, 1000);
-    await screenshot(page, locale, "09-fixed");
+    await screenshot(page, locale, "10-fixed");
 
     const run = pytest(project, env);
     check(run.status === 0, `pytest passes after the fix:\n${run.stdout}\n${run.stderr}`);
@@ -312,6 +410,7 @@ async function main() {
   requireFile(NODE24, "run client-vscode/e2e/setup.sh first");
   requireFile(CODE_SERVER, "run client-vscode/e2e/setup.sh first");
   requireFile(VSIX, "run client-vscode/e2e/package.sh first");
+  requireFile(JA_PACK, "run client-vscode/e2e/package.sh first");
   requireFile(PYTHON, "create the repository's .venv with tracefix installed, or set TRACEFIX_E2E_PYTHON");
   requireFile(path.join(QUIXBUGS_GCD, "buggy.py"), "stage the QuixBugs tasks or set TRACEFIX_BENCHMARKS");
   for (const locale of locales) {

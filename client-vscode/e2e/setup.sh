@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the end-to-end test needs: Debian's chromium, libkrb5-dev (code-server's
-# native modules build against it), Node.js 24 from npm, code-server and playwright-core.
+# native modules build against it), a Japanese font (so the ja screenshots are legible),
+# Node.js 24 from npm, code-server and playwright-core.
 # Idempotent: each step is skipped when its result is already there.
 # Everything from npm goes to client-vscode/e2e/.tools/ (gitignored).
 set -euo pipefail
@@ -14,13 +15,14 @@ fail() { printf '[e2e setup] error: %s\n' "$*" >&2; exit 1; }
 
 # 1. System packages.
 missing=()
-for package in chromium libkrb5-dev; do
+PACKAGES=(chromium libkrb5-dev fonts-ipafont-gothic)
+for package in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$package")
   fi
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-  log "apt: chromium and libkrb5-dev are already installed"
+  log "apt: ${PACKAGES[*]} are already installed"
 else
   command -v apt-get >/dev/null || fail "apt-get not found; install ${missing[*]} by hand"
   SUDO=""

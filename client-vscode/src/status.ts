@@ -1,22 +1,39 @@
 // The status bar item: how many tests tracefix reports as failing, and the model's state.
 import * as vscode from "vscode";
 
-/** The `source` of the server's diagnostics; each failing test has one error diagnostic. */
+/** The `source` of the server's diagnostics: one error per failing line. */
 export const DIAGNOSTIC_SOURCE = "tracefix";
 
 export type ModelState = "none" | "loading" | "ready";
 
-/** Counts the tracefix error diagnostics (failing tests) in all open and known files. */
+/**
+ * Counts the failing tests behind the tracefix error diagnostics in all known files.
+ * One diagnostic covers every test failing on its line, and vscode-languageclient
+ * keeps the server's `data` ({ nodeids }) on the diagnostic, so tests are counted by
+ * node id; a diagnostic without that list counts as one test.
+ */
 export function countFailures(): number {
-  let count = 0;
+  const nodeids = new Set<string>();
+  let anonymous = 0;
   for (const [, diagnostics] of vscode.languages.getDiagnostics()) {
     for (const diagnostic of diagnostics) {
-      if (diagnostic.source === DIAGNOSTIC_SOURCE && diagnostic.severity === vscode.DiagnosticSeverity.Error) {
-        count += 1;
+      if (diagnostic.source !== DIAGNOSTIC_SOURCE || diagnostic.severity !== vscode.DiagnosticSeverity.Error) {
+        continue;
       }
+      const ids = failingTests(diagnostic);
+      if (ids.length === 0) anonymous += 1;
+      for (const id of ids) nodeids.add(id);
     }
   }
-  return count;
+  return nodeids.size + anonymous;
+}
+
+/** Returns the node ids listed in a diagnostic's `data`, or none. */
+export function failingTests(diagnostic: vscode.Diagnostic): string[] {
+  const data = (diagnostic as { data?: unknown }).data;
+  if (typeof data !== "object" || data === null) return [];
+  const ids = (data as { nodeids?: unknown }).nodeids;
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
 }
 
 export class StatusBar implements vscode.Disposable {

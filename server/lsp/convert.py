@@ -19,8 +19,8 @@ from tracefix.server.i18n import translate
 
 from .positions import UnitCounter, client_units, first_non_blank, split_lines_keepends
 from .results import FailureSite, ResultStore, ShownTrace
-from .summaries import history_markdown, shorten
-from .trace_index import LineHistory
+from .summaries import calls_markdown, history_markdown, shorten
+from .trace_index import CallHistory, LineHistory
 
 SOURCE = "tracefix"
 UNRELIABLE_MARK = "⚠ "
@@ -166,20 +166,40 @@ def _inlay_hint(shown_trace: ShownTrace, histories: dict[int, LineHistory], path
                 tooltip: bool, locale: str) -> types.InlayHint | None:
     traced = store.traced_line(path, current)
     history = histories.get(traced + 1) if traced is not None else None
-    if history is None or history.label is None:
+    found = store.calls_at(path, current, lines)
+    calls = found[1] if found and found[0] is shown_trace else None
+    labels = [item.label for item in (calls, history) if item is not None and item.label]
+    if not labels:
         return None
-    label = history.label
+    label = "; ".join(labels)
     if not shown_trace.index.trace.reliable:
         label = UNRELIABLE_MARK + shorten(label, len(label) - len(UNRELIABLE_MARK))
+    data = {"path": path, "nodeid": shown_trace.nodeid}
+    if history is not None and history.label:
+        data["line"] = history.line
+    if calls is not None and calls.label:
+        data["calls"] = calls.first_line
     hint = types.InlayHint(
         position=types.Position(current, client_units(lines[current], counter)),
         label=label,
         padding_left=True,
-        data={"path": path, "line": history.line, "nodeid": shown_trace.nodeid},
+        data=data,
     )
     if tooltip:
-        hint.tooltip = lsp_markdown(history_text(shown_trace, history, path, locale))
+        hint.tooltip = lsp_markdown(hint_text(shown_trace, path, data, locale))
     return hint
+
+
+def hint_text(shown_trace: ShownTrace, path: str, data: dict, locale: str) -> str:
+    """Return the markdown of a hint from its `data`: the calls, then the line's history."""
+    parts = []
+    calls = shown_trace.index.calls(path, data["calls"]) if "calls" in data else None
+    if calls is not None:
+        parts.append(calls_text(shown_trace, calls, path, locale))
+    history = shown_trace.index.line(path, data["line"]) if "line" in data else None
+    if history is not None:
+        parts.append(history_text(shown_trace, history, path, locale))
+    return "\n\n".join(parts)
 
 
 def history_text(shown_trace: ShownTrace, history: LineHistory, path: str, locale: str) -> str:
@@ -192,6 +212,18 @@ def history_text(shown_trace: ShownTrace, history: LineHistory, path: str, local
             frames=shown_trace.index.frames, warnings=trace_warnings(shown_trace, locale), locale=locale,
         )
         history.markdown[locale] = cached
+    return cached
+
+
+def calls_text(shown_trace: ShownTrace, calls: CallHistory, path: str, locale: str) -> str:
+    """Return (and cache) the markdown table of a function's recorded calls in `locale`."""
+    cached = calls.markdown.get(locale)
+    if cached is None:
+        cached = calls_markdown(
+            path_name=os.path.basename(path), function=calls.function, line=calls.first_line,
+            frames=calls.frames, calls=calls.calls, warnings=trace_warnings(shown_trace, locale), locale=locale,
+        )
+        calls.markdown[locale] = cached
     return cached
 
 

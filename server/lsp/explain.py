@@ -160,6 +160,18 @@ def cache_fixes(ls: TracefixServer, nodeid: str, explanation, unverified: bool =
     return kept
 
 
+def _unchanged_since_traced(path: str, trace) -> str | None:
+    """Return the text of `path` on disk if its sha256 is the one the trace recorded."""
+    traced_sha = {source.path: source.sha256 for source in trace.files}.get(path)
+    disk = _read(path)
+    if traced_sha is None or disk is None or hashlib.sha256(disk).hexdigest() != traced_sha:
+        return None
+    try:
+        return disk.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _read(path: str) -> bytes | None:
     try:
         with open(path, "rb") as f:
@@ -210,8 +222,26 @@ def quick_fixes(ls: TracefixServer, path: str,
 
 
 def offered_candidates(ls: TracefixServer, nodeid: str) -> list:
-    """Return the candidates of `nodeid` that are offered as quick fixes now."""
-    return [c for fixes in ls.fixes.values() if fixes.nodeid == nodeid for c in fixes.candidates]
+    """Return the candidates of `nodeid` that can be applied now.
+
+    These are the quick fixes of open documents, plus the verified fixes of files that
+    are closed and unchanged on disk since the trace, which the panel applies without
+    a document version.
+    """
+    offered = [c for fixes in ls.fixes.values() if fixes.nodeid == nodeid for c in fixes.candidates]
+    explanation = ls.explanations.get(nodeid)
+    if explanation is None:
+        return offered
+    closed: dict[str, bool] = {}  # path → unchanged on disk since the trace
+    for candidate in explanation.candidates:
+        path = os.path.normpath(candidate.file)
+        if not candidate.verified or candidate in offered or ls.open_document(path) is not None:
+            continue
+        if path not in closed:
+            closed[path] = _unchanged_since_traced(path, explanation.trace) is not None
+        if closed[path]:
+            offered.append(candidate)
+    return offered
 
 
 async def apply_fix(ls: TracefixServer, nodeid: str, index: int) -> dict:
@@ -227,14 +257,23 @@ async def apply_fix(ls: TracefixServer, nodeid: str, index: int) -> dict:
     path = os.path.normpath(candidate.file)
     fixes = ls.fixes.get(path)
     document = ls.open_document(path)
-    if (fixes is None or candidate not in fixes.candidates or document is None
-            or document.version != fixes.version or document.source != fixes.base_text):
-        log.info("fix %d of %s not applied: its document changed or is closed", index, nodeid)
+    if document is None:
+        # A closed file has no version, so the check is on its bytes: the edit goes out
+        # only while the file on disk is the one that was traced and validated.
+        base_text = _unchanged_since_traced(path, explanation.trace) if candidate.verified else None
+        version = None
+    elif fixes is not None and candidate in fixes.candidates \
+            and document.version == fixes.version and document.source == fixes.base_text:
+        base_text, version = fixes.base_text, fixes.version
+    else:
+        base_text = version = None
+    if base_text is None:
+        log.info("fix %d of %s not applied: its file changed since it was computed", index, nodeid)
         return {"applied": False, "reason": translate("lsp.fix.stale", ls.locale)}
     edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
         text_document=types.OptionalVersionedTextDocumentIdentifier(
-            uri=ls.uri_of(path), version=fixes.version),
-        edits=convert.lsp_text_edits(fixes.base_text, candidate.new_text, ls.counter))])
+            uri=ls.uri_of(path), version=version),
+        edits=convert.lsp_text_edits(base_text, candidate.new_text, ls.counter))])
     result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
         edit=edit, label=candidate.description))
     applied = bool(result and result.applied)

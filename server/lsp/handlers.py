@@ -90,23 +90,29 @@ def register(server: TracefixServer) -> None:
     def inlay_hint_resolve(ls: TracefixServer, hint: types.InlayHint) -> types.InlayHint:
         data = hint.data if isinstance(hint.data, dict) else {}
         shown_trace = ls.store.visible_trace(data.get("path", ""))
-        history = shown_trace.index.line(data["path"], data.get("line", 0)) if shown_trace else None
-        if history is not None and shown_trace.nodeid == data.get("nodeid"):
-            hint.tooltip = convert.lsp_markdown(
-                convert.history_text(shown_trace, history, data["path"], ls.locale))
+        if shown_trace is not None and shown_trace.nodeid == data.get("nodeid"):
+            text = convert.hint_text(shown_trace, data["path"], data, ls.locale)
+            if text:
+                hint.tooltip = convert.lsp_markdown(text)
         return hint
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: TracefixServer, params: types.HoverParams) -> types.Hover | None:
         path = ls.path_of(params.text_document.uri)
-        found = ls.store.history_at(path, params.position.line)
         line_map = ls.store.line_maps.get(path)
-        if found is None:
-            return None
-        shown_trace, history = found
         lines = line_map.current_lines if line_map else ls.document_lines(path)
+        parts = []
+        # A `def` line shows the function's calls. Every line shows what its executions changed.
+        calls = ls.store.calls_at(path, params.position.line, lines)
+        if calls is not None:
+            parts.append(convert.calls_text(calls[0], calls[1], path, ls.locale))
+        found = ls.store.history_at(path, params.position.line)
+        if found is not None:
+            parts.append(convert.history_text(found[0], found[1], path, ls.locale))
+        if not parts:
+            return None
         return types.Hover(
-            contents=convert.lsp_markdown(convert.history_text(shown_trace, history, path, ls.locale)),
+            contents=convert.lsp_markdown("\n\n".join(parts)),
             range=convert.lsp_line_range(lines, params.position.line, ls.counter),
         )
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from tracefix.server.runner import FAILING_OUTCOMES, TestOutcome
 
 from .line_map import LineMap
-from .trace_index import LineHistory, TraceIndex
+from .trace_index import CallHistory, LineHistory, TraceIndex
+
+_DEF_LINE = re.compile(r"\s*(async\s+)?def\s")
 
 
 @dataclass
@@ -181,6 +185,30 @@ class ResultStore:
             return None
         history = shown_trace.index.line(path, traced_line + 1)
         return (shown_trace, history) if history else None
+
+    def calls_at(self, path: str, current_line: int,
+                 lines: Sequence[str]) -> tuple[ShownTrace, CallHistory] | None:
+        """Return the recorded calls of the function whose `def` is at `current_line`.
+
+        A frame records `co_firstlineno`, which is the first decorator's line when there
+        are decorators, so the decorator lines above a `def` are searched too. `lines`
+        is the document as the editor shows it.
+        """
+        shown_trace = self.visible_trace(path)
+        if shown_trace is None or not 0 <= current_line < len(lines):
+            return None
+        if not _DEF_LINE.match(lines[current_line]):
+            return None
+        line = current_line
+        while line >= 0:
+            traced_line = self.traced_line(path, line)
+            history = shown_trace.index.calls(path, traced_line + 1) if traced_line is not None else None
+            if history is not None:
+                return shown_trace, history
+            line -= 1
+            if line < 0 or not lines[line].lstrip().startswith("@"):
+                return None
+        return None
 
     def traced_line(self, path: str, current_line: int) -> int | None:
         """Return the 0-based traced line now at `current_line`; identity if not open."""

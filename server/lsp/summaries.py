@@ -29,9 +29,13 @@ def shorten(text: str, width: int) -> str:
 
 def ordered_names(steps: Iterable[Step]) -> list[str]:
     """Return the value names in order of first appearance, special entries last."""
+    return _ordered(step.values for step in steps)
+
+
+def _ordered(rows: Iterable[Mapping[str, str]]) -> list[str]:
     seen: dict[str, None] = {}
-    for step in steps:
-        for name in step.values:
+    for row in rows:
+        for name in row:
             seen.setdefault(name, None)
     names = [name for name in seen if name not in _SPECIAL_PREFIX]
     return names + [name for name in _SPECIAL_PREFIX if name in seen]
@@ -44,9 +48,22 @@ def _exception_type(rendered: str) -> str:
 
 def inlay_label(steps: Sequence[Step], hits: int) -> str | None:
     """Return the label for a line, or None when none of its executions changed a value."""
+    return _label([step.values for step in steps], hits)
+
+
+def call_label(frames: Sequence[Frame], calls: int) -> str | None:
+    """Return the label for a `def` line: each argument's first → last value over the calls.
+
+    `frames` are the recorded calls (those that ran a kept line) and `calls` counts all
+    of them. None when no recorded call had arguments.
+    """
+    return _label([frame.args for frame in frames], calls)
+
+
+def _label(rows: Sequence[Mapping[str, str]], hits: int) -> str | None:
     parts = []
-    for name in ordered_names(steps):
-        values = [step.values[name] for step in steps if name in step.values]
+    for name in _ordered(rows):
+        values = [row[name] for row in rows if name in row]
         if name == EXCEPTION_KEY:
             values = [_exception_type(value) for value in values]
         first, last = shorten(values[0], VALUE_WIDTH), shorten(values[-1], VALUE_WIDTH)
@@ -139,3 +156,70 @@ def _gap_row(width: int, omitted: int, locale: str) -> str:
     cells = [ELLIPSIS, "*" + translate("lsp.history.omitted_row", locale, omitted=omitted) + "*"]
     cells += [""] * (width - len(cells))
     return "| " + " | ".join(cells[:max(width, 2)]) + " |"
+
+
+CALL_ROWS = 5  # calls shown at each end of a long call history
+
+
+def calls_markdown(*, path_name: str, function: str, line: int, frames: Sequence[Frame],
+                   calls: int, warnings: Sequence[str], locale: str) -> str:
+    """Return the recorded calls of one function as a markdown table.
+
+    One row per recorded call, in call order: its depth, its arguments, and what it
+    returned or raised. A long history is cut to the first and last CALL_ROWS rows with
+    one row counting the rest; `calls` (all calls, recorded or not) heads the table.
+    """
+    header = translate("lsp.calls.header", locale, file=path_name, line=line,
+                       function=function, calls=calls)
+    if calls > len(frames):
+        header += " " + translate("lsp.calls.header_kept", locale, kept=len(frames))
+    out = [f"**{header}**", ""]
+    out += [f"> {warning}" for warning in warnings]
+    if warnings:
+        out.append("")
+    names = _ordered(frame.args for frame in frames)
+    show_depth = len({frame.depth for frame in frames}) > 1
+    columns = [translate("lsp.calls.call", locale)]
+    if show_depth:
+        columns.append(translate("lsp.history.depth", locale))
+    columns += names + [translate("lsp.calls.result", locale)]
+    out.append("| " + " | ".join(_cell_header(c) for c in columns) + " |")
+    numeric = 2 if show_depth else 1
+    out.append("|" + "---:|" * numeric + "---|" * (len(columns) - numeric))
+
+    # Rows are numbered by call; a gap in the numbers (calls that ran no kept line)
+    # and the middle of a long list each get one row that counts what is missing.
+    shown = list(enumerate(frames, start=1))
+    if len(shown) > 2 * CALL_ROWS + 1:
+        shown = shown[:CALL_ROWS] + shown[-CALL_ROWS:]
+    previous = 0
+    for position, frame in shown:
+        # Without a call number (older traces), a row's place in the recorded list stands in.
+        number = frame.call or position
+        missing = number - previous - 1
+        if missing > 0:
+            out.append(_omitted_calls(len(columns), missing, locale))
+        previous = number
+        row = [str(number)]
+        if show_depth:
+            row.append(str(frame.depth))
+        row += [_cell(frame.args[name]) if name in frame.args else "" for name in names]
+        row.append(_result(frame, locale))
+        out.append("| " + " | ".join(row) + " |")
+    if calls > previous and all(frame.call for frame in frames):
+        out.append(_omitted_calls(len(columns), calls - previous, locale))
+    return "\n".join(out)
+
+
+def _omitted_calls(width: int, missing: int, locale: str) -> str:
+    cells = [ELLIPSIS, "*" + translate("lsp.calls.omitted_row", locale, omitted=missing) + "*"]
+    return "| " + " | ".join(cells + [""] * (width - 2)) + " |"
+
+
+def _result(frame: Frame, locale: str) -> str:
+    if frame.raised is not None:
+        return translate("lsp.calls.raised", locale, error=_cell(frame.raised))
+    if frame.returned is not None:
+        return _cell(frame.returned)
+    # The frame was still running when recording stopped, for example at a budget.
+    return ""

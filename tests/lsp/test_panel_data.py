@@ -75,3 +75,46 @@ async def test_panel_data_and_apply_fix(client: LanguageClient, quixbugs):
     assert stale["applied"] is False
     assert "another version" in stale["reason"]
     assert len(edits) == 1
+
+
+@pytest.mark.asyncio
+async def test_apply_fix_to_a_closed_file(client: LanguageClient, quixbugs):
+    # The panel's Apply works on a file that is not open: the edit carries no version,
+    # and it goes out only while the file on disk is the one that was traced.
+    edits: list[types.WorkspaceEdit] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        edits.append(params.edit)
+        apply_workspace_edit(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    project = quixbugs("gcd")
+    module, test_file = project / "gcd.py", project / "test_gcd.py"
+    original = module.read_text(encoding="utf-8")
+    await start(client, project)
+    open_file(client, test_file)
+    await run_tests(client, test_file)
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tracefix.explainFailure", [test_file.as_uri(), CASE2]))
+    data = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tracefix.explanation", [CASE2]))
+    best = data["candidates"][0]
+    assert best["verified"]
+
+    # Changed on disk since the trace: refused, and nothing is sent.
+    module.write_text(original + "\n# edited\n", encoding="utf-8")
+    stale = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tracefix.applyFix", [CASE2, best["index"]]))
+    assert stale["applied"] is False
+    assert "another version" in stale["reason"]
+    assert edits == []
+
+    module.write_text(original, encoding="utf-8")
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tracefix.applyFix", [CASE2, best["index"]]))
+    assert result == {"applied": True, "reason": ""}
+    (change,) = edits[0].document_changes
+    assert change.text_document.version is None
+    assert module.read_text(encoding="utf-8") != original
+    assert pytest_passes(project).returncode == 0

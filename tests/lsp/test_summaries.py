@@ -6,7 +6,13 @@ from pygls.workspace.position_codec import Utf16
 from tracefix.server.lsp.convert import lsp_text_edits
 from tracefix.server.lsp.options import OptionProblem, ServerOptions, parse_options
 from tracefix.server.lsp.positions import client_units, index_from_client_units
-from tracefix.server.lsp.summaries import LABEL_WIDTH, history_markdown, inlay_label
+from tracefix.server.lsp.summaries import (
+    LABEL_WIDTH,
+    call_label,
+    calls_markdown,
+    history_markdown,
+    inlay_label,
+)
 from tracefix.tracer.trace_format import RETURN_KEY, Frame, Step
 
 
@@ -36,6 +42,41 @@ def test_label_is_cut_to_width_keeping_count():
     label = inlay_label(history, hits=1000)
     assert len(label) <= LABEL_WIDTH
     assert label.endswith("(×1000)")
+
+
+def frame(call: int, depth: int = 1, **args: str) -> Frame:
+    return Frame(call, 0, "f", "f", 1, None, "MainThread", depth, dict(args), call=call)
+
+
+def test_call_label_counts_every_call():
+    frames = [frame(1, x="1"), frame(2, x="2"), frame(50, x="50")]
+    assert call_label(frames, 50) == "x=1 → 50 (×50)"
+    assert call_label([frame(1)], 1) is None  # no arguments, nothing to show
+
+
+def test_calls_table_rows_by_call_number_with_gaps():
+    frames = [frame(n, depth=n, x=str(n)) for n in (1, 2, 3, 98, 99, 100)]
+    frames[-1].raised = "ValueError: bad"
+    frames[0].returned = "7"
+    text = calls_markdown(path_name="m.py", function="f", line=1, frames=frames, calls=100,
+                          warnings=[], locale="en")
+    rows = [row for row in text.splitlines() if row.startswith("| ")]
+    assert "f was called 100 times (6 of them recorded)" in text.splitlines()[0]
+    assert rows[0] == "| call | depth | x | result |"
+    assert rows[1] == "| 1 | 1 | `1` | `7` |"
+    assert rows[4].startswith("| … | *calls not shown: 94*")
+    assert rows[7] == "| 100 | 100 | `100` | raised `ValueError: bad` |"
+
+
+def test_calls_table_cuts_a_long_list_without_call_numbers():
+    # Traces written before call numbers existed have call=0: rows count by position.
+    frames = [frame(0, x=str(n)) for n in range(30)]
+    text = calls_markdown(path_name="m.py", function="f", line=1, frames=frames, calls=30,
+                          warnings=[], locale="ja")
+    rows = [row for row in text.splitlines() if row.startswith("| ")]
+    assert len(rows) == 1 + 5 + 1 + 5
+    assert "20 回分の呼び出しは表示なし" in rows[6]
+    assert "f は 30 回呼び出されました" in text
 
 
 def test_history_table_marks_omitted_between_steps():

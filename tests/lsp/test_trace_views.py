@@ -42,6 +42,8 @@ async def test_inlay_hints_show_values_by_line(client: LanguageClient, quixbugs)
     hints = await inlay_hints(client, module)
 
     assert hints == {
+        # The `def` line shows the arguments of the call, cut to the label's width.
+        line_of(module, "def max_sublist_sum(arr):"): "arr=[4, -5, 2, 1,…",
         line_of(module, "max_ending_here = 0"): "max_ending_here=0",
         line_of(module, "max_so_far = 0"): "max_so_far=0",
         line_of(module, "for x in arr:"): "x=4 → 3 (×7)",
@@ -67,6 +69,39 @@ async def test_hover_shows_history_table(client: LanguageClient, quixbugs):
     assert values == ["`4`", "`-1`", "`1`", "`2`", "`1`", "`4`"]
     assert "ran 6 times" in hover.contents.value
     assert hover.range.start.line == line
+
+
+@pytest.mark.asyncio
+async def test_def_line_shows_the_calls_of_a_recursion(client: LanguageClient, quixbugs):
+    # gcd(13, 13) recurses as gcd(0, 13) until the recursion limit: no line assigns a
+    # local, so the arguments on the `def` line are what shows the bug.
+    project = quixbugs("gcd")
+    module = project / "gcd.py"
+    await start(client, project)
+    open_file(client, module)
+    result = await run_tests(client, module)
+    assert result["traced"] == ["test_gcd.py::test_gcd[case2]"], result
+    def_line = line_of(module, "def gcd(a, b):")
+
+    hints = await inlay_hints(client, module)
+    label = hints[def_line]
+    calls = int(label.rsplit("(×", 1)[1].rstrip(")"))
+    assert label == f"a=13 → 0, b=13 (×{calls})"
+    assert calls > 100  # every call is counted, up to the recursion limit
+
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(module.as_uri()), types.Position(def_line, 4)))
+    text = hover.contents.value
+    # Loop compression keeps the first 3 and the last 3 calls (K=3).
+    assert f"gcd was called {calls} times (6 of them recorded)" in text
+    rows = [[cell.strip() for cell in row.split("|")[1:-1]]
+            for row in text.splitlines() if row.startswith("| ")]
+    assert rows[0] == ["call", "depth", "a", "b", "result"]
+    assert [row[0] for row in rows[1:]] == ["1", "2", "3", "…", str(calls - 2), str(calls - 1), str(calls)]
+    assert rows[1][2:4] == ["`13`", "`13`"]
+    assert rows[2][2:4] == ["`0`", "`13`"]
+    assert rows[4][1] == f"*calls not shown: {calls - 6}*"
+    assert [row[1] for row in rows[1:4]] == ["1", "2", "3"]  # depth below the test function
 
 
 @pytest.mark.asyncio

@@ -131,6 +131,23 @@ def test_recursive_returns_per_frame():
     assert [f.returned for f in frames] == ["120", "24", "6", "2", "1"]
 
 
+def test_calls_are_counted_beyond_the_kept_frames():
+    # factorial(12) calls itself 12 times; with K=3 each line keeps its first and last 3
+    # hits, so some middle calls keep no step and their frames are left out.
+    result, trace = record(algos.factorial, 12)
+
+    assert result == 479001600
+    frames = [f for f in trace.frames if f.function == "factorial"]
+    numbers = [f.call for f in frames]
+    assert len(frames) < 12
+    assert numbers[:3] == [1, 2, 3] and numbers[-1] == 12
+    assert numbers == sorted(numbers)
+    # The n-th call of factorial(12) has n = 13 - call.
+    assert all(f.args == {"n": str(13 - f.call)} for f in frames)
+    summary = [c for c in trace.calls if c.function == "factorial"]
+    assert [(c.calls, c.first_line) for c in summary] == [(12, frames[0].first_line)]
+
+
 def test_same_object_rebinding_and_nan():
     _, trace = record(algos.nan_loop)
 

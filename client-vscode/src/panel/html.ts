@@ -123,7 +123,8 @@ export function buildDiffHtml(diff: string): string {
     }
     return `<span class="diff-line ${kind}">${escapeHtml(line)}</span>`;
   });
-  return `<pre class="diff">${rendered.join("\n")}</pre>`;
+  // Each line is a block, so a newline between them would add an empty line in <pre>.
+  return `<pre class="diff">${rendered.join("")}</pre>`;
 }
 
 function buildCandidateHtml(candidate: Candidate, applied: boolean, labels: ViewLabels): string {
