@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the end-to-end test needs: Debian's chromium, libkrb5-dev (code-server's
 # native modules build against it), a Japanese font (so the ja screenshots are legible),
-# Node.js 24 from npm, code-server and playwright-core.
+# Node.js 24 from npm, code-server and playwright-core. vsce, which packages the
+# extension, comes with the extension's own devDependencies (package.sh).
 # Idempotent: each step is skipped when its result is already there.
 # Everything from npm goes to client-vscode/e2e/.tools/ (gitignored).
 set -euo pipefail
@@ -69,13 +70,6 @@ else
     npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" playwright-core) \
     || fail "npm install code-server@$CODE_SERVER_VERSION playwright-core failed"
   [ -f "$CODE_SERVER" ] || fail "code-server installed but $CODE_SERVER is missing"
-fi
-# 4. @vscode/vsce, to package the extension (runs on the system Node; needs Node >= 20).
-if [ -x "$TOOLS/node_modules/.bin/vsce" ]; then
-  log "npm: @vscode/vsce already in $TOOLS"
-else
-  log "npm: installing @vscode/vsce"
-  (cd "$TOOLS" && npm install --no-audit --no-fund @vscode/vsce) || fail "npm install @vscode/vsce failed"
 fi
 
 log "ready: node $("$NODE24" --version), code-server $CODE_SERVER_VERSION, chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')"
