@@ -82,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(explain)
     shared(explain, top=False)
 
+    snapshot = commands.add_parser(
+        "snapshot", help="print the state at a test's failure (frames and locals, via debugpy)")
+    snapshot.add_argument("test_id", metavar="TEST_ID",
+                          help="pytest node id (file.py::test_name) or a test file, whose first "
+                          "failing test is taken")
+    snapshot.add_argument("--json", action="store_true", help="print the snapshot as JSON")
+    shared(snapshot, top=False)
+
+    debug = commands.add_parser(
+        "debug", help="start a failing test under debugpy, paused at the failure, for a debugger")
+    debug.add_argument("test_id", metavar="TEST_ID",
+                       help="pytest node id (file.py::test_name) or a test file, whose first "
+                       "failing test is taken")
+    shared(debug, top=False)
+
     serve = commands.add_parser("serve", help="start the language server on stdin/stdout")
     # vscode-languageclient appends --stdio for its stdio transport; stdio is the only one.
     serve.add_argument("--stdio", action="store_true", help="accepted for LSP clients; "
@@ -174,6 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         interpreter = find_interpreter(os.path.abspath(args.root), args.python)
         if args.command == "trace":
             return _trace(args, interpreter, sys.stdout)
+        if args.command in ("snapshot", "debug"):
+            from .debug_cli import debug_command, snapshot_command
+
+            command = snapshot_command if args.command == "snapshot" else debug_command
+            return command(args, interpreter, sys.stdout)
         return _explain(args, interpreter, sys.stdout)
     except (ExplainError, InterpreterError) as exc:
         return _fail(str(exc))

@@ -151,6 +151,9 @@ class Trace:
     # untraced one, in which case the trace must not be shown as the truth.
     reliable: bool = True
     notes: list[str] = field(default_factory=list)
+    # The failure state read through debugpy in a separate run; the server adds it, the
+    # tracer never does. Its fields are those of tracefix.server.debug.FailureSnapshot.
+    snapshot: dict[str, Any] | None = None
 
     def file_index(self, path: str) -> int | None:
         for i, source in enumerate(self.files):
@@ -203,6 +206,7 @@ def trace_from_json(data: dict[str, Any]) -> Trace:
         threads_not_traced=payload.get("threads_not_traced", []),
         reliable=payload.get("reliable", True),
         notes=payload.get("notes", []),
+        snapshot=payload.get("snapshot"),
     )
 
 

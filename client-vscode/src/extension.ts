@@ -51,6 +51,12 @@ async function start(): Promise<void> {
     middleware: {
       executeCommand: (command, args, next) => {
         const result = next(command, args);
+        if (command === "tracefix.debugFailure") {
+          return Promise.resolve(result).then((value) => {
+            void startDebugSession(value as DebugSession | null | undefined);
+            return value;
+          });
+        }
         if (command !== "tracefix.explainFailure") {
           return result;
         }
@@ -204,4 +210,38 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
 export async function deactivate(): Promise<void> {
   await stop();
+}
+
+/** What `tracefix.debugFailure` returns: where debugpy waits, and how to attach. */
+interface DebugSession {
+  nodeid: string;
+  host: string;
+  port: number;
+  configuration: vscode.DebugConfiguration;
+}
+
+/**
+ * Attaches VS Code's debugger to the test that the server started under debugpy. It
+ * needs the Python Debugger extension (type "debugpy"); without it, the user gets the
+ * address to attach another debugger to.
+ */
+async function startDebugSession(session: DebugSession | null | undefined): Promise<void> {
+  if (!session?.configuration) return;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  log.info(`debug: attaching to ${session.nodeid} on ${session.host}:${session.port}`);
+  let started = false;
+  try {
+    started = await vscode.debug.startDebugging(folder, session.configuration);
+  } catch (error) {
+    log.warn(`debug: startDebugging failed: ${String(error)}`);
+  }
+  if (!started) {
+    const showLogs = vscode.l10n.t("Show logs");
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t("tracefix: could not start the debugger for {0}. Install the Python Debugger extension, or attach a debugpy client to {1}:{2}.",
+        session.nodeid, session.host, String(session.port)),
+      showLogs,
+    );
+    if (choice === showLogs) log.show();
+  }
 }

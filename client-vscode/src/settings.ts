@@ -5,6 +5,7 @@
 /** Every setting key under `tracefix.`, as package.json contributes it. */
 export const SETTING_KEYS = [
   "runOnSave",
+  "snapshot",
   "testTimeout",
   "interpreter",
   "trace.k",
@@ -45,6 +46,7 @@ export interface ModelOptions {
 /** The server's initializationOptions and `workspace/didChangeConfiguration` settings. */
 export interface ServerOptions {
   runOnSave?: boolean;
+  snapshot?: boolean;
   testTimeout?: number;
   interpreter?: string;
   trace?: TraceOptions;
@@ -116,6 +118,10 @@ export function toServerOptions(raw: RawSettings): ServerOptions {
   const runOnSave = flag(raw.runOnSave);
   if (runOnSave !== undefined) {
     options.runOnSave = runOnSave;
+  }
+  const snapshot = flag(raw.snapshot);
+  if (snapshot !== undefined) {
+    options.snapshot = snapshot;
   }
   const testTimeout = number(raw.testTimeout);
   if (testTimeout !== undefined) {

@@ -12,6 +12,11 @@ test("settings defaults give no model", () => {
   assert.equal(options.model, null);
 });
 
+test("settings snapshot flag passes through", () => {
+  assert.equal(toServerOptions({ snapshot: false }).snapshot, false);
+  assert.equal(toServerOptions({ snapshot: "no" }).snapshot, undefined);
+});
+
 test("settings trace budgets nest under trace", () => {
   const options = toServerOptions({ "trace.k": 5, "trace.maxEvents": 1000, "trace.maxBytes": null, "trace.maxSeconds": 2.5 });
   assert.deepEqual(options.trace, { k: 5, maxEvents: 1000, maxSeconds: 2.5 });

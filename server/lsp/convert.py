@@ -227,6 +227,21 @@ def calls_text(shown_trace: ShownTrace, calls: CallHistory, path: str, locale: s
     return cached
 
 
+def failure_state_text(shown_trace: ShownTrace, path: str, traced_line: int | None,
+                       locale: str) -> str | None:
+    """Return the failure snapshot as markdown when `traced_line` (1-based) is the failing line."""
+    trace = shown_trace.index.trace
+    failure = trace.failure
+    if trace.snapshot is None or failure is None or traced_line is None:
+        return None
+    if failure.file is None or os.path.normpath(failure.file) != os.path.normpath(path) \
+            or failure.line != traced_line:
+        return None
+    from tracefix.server.debug.render import snapshot_markdown
+
+    return snapshot_markdown(trace.snapshot, locale)
+
+
 def trace_warnings(shown_trace: ShownTrace, locale: str) -> list[str]:
     """Return the caveats a reader must see next to the values of this trace."""
     trace = shown_trace.index.trace
@@ -245,7 +260,7 @@ def lsp_markdown(text: str) -> types.MarkupContent:
 
 def lsp_code_lenses(failing: Sequence[tuple[str, str]], *, uri: str, lines: Sequence[str],
                     counter: UnitCounter, locale: str) -> list[types.CodeLens]:
-    """Return "Explain failure" and "Re-run traced" above each failing test's `def`.
+    """Return "Explain failure", "Re-run traced" and "Debug this failure" above each failing test's `def`.
 
     `failing` contains (nodeid, outcome) pairs; parametrized cases of one function share
     its `def` line, so only the first failing case of each function gets lenses.
@@ -261,7 +276,8 @@ def lsp_code_lenses(failing: Sequence[tuple[str, str]], *, uri: str, lines: Sequ
         suffix = f" [{case}]" if case else ""
         line_range = lsp_line_range(lines, line, counter)
         for command, key in (("tracefix.explainFailure", "lsp.lens.explain"),
-                             ("tracefix.rerunTraced", "lsp.lens.rerun")):
+                             ("tracefix.rerunTraced", "lsp.lens.rerun"),
+                             ("tracefix.debugFailure", "lsp.lens.debug")):
             title = translate(key, locale) + suffix
             lenses.append(types.CodeLens(
                 range=line_range,

@@ -109,6 +109,13 @@ def register(server: TracefixServer) -> None:
         found = ls.store.history_at(path, params.position.line)
         if found is not None:
             parts.append(convert.history_text(found[0], found[1], path, ls.locale))
+        # On the failing line, the state at the failure, once its snapshot has arrived.
+        shown_trace = ls.store.visible_trace(path)
+        traced = ls.store.traced_line(path, params.position.line)
+        state = convert.failure_state_text(shown_trace, path, traced + 1 if traced is not None else None,
+                                           ls.locale) if shown_trace is not None else None
+        if state:
+            parts.append(state)
         if not parts:
             return None
         return types.Hover(
@@ -182,6 +189,46 @@ def register(server: TracefixServer) -> None:
             ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
             return None
         return await explain.explain(ls, path, nodeid)
+
+    @server.command("tracefix.debugFailure")
+    async def debug_failure(ls: TracefixServer, *args):
+        path = ls.path_of(_argument(args, 0, "uri"))
+        nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
+        if nodeid is None:
+            ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
+            return None
+        root = ls.root_for(path)
+        session = await asyncio.get_running_loop().run_in_executor(
+            None, ls.snapshots.start_session, root, nodeid, ls.options.interpreter)
+        # Clients other than the VS Code extension attach by hand, so they are told where.
+        ls.show_message(types.MessageType.Info, "lsp.debug.waiting", test=nodeid,
+                        host=session["host"], port=session["port"])
+        return {"nodeid": nodeid, **session}
+
+    @server.command("tracefix.snapshot")
+    async def snapshot(ls: TracefixServer, *args):
+        path = ls.path_of(_argument(args, 0, "uri"))
+        nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
+        if nodeid is None:
+            return None
+        return await ls.snapshots.take_now(ls, ls.root_for(path), nodeid)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_VALUE)
+    def inline_value(ls: TracefixServer, params: types.InlineValueParams) -> list[types.InlineValue]:
+        # A debugger paused in this file shows each line's recorded history beside it.
+        path = ls.path_of(params.text_document.uri)
+        shown_trace = ls.store.visible_trace(path)
+        line_map = ls.store.line_maps.get(path)
+        if shown_trace is None or line_map is None:
+            return []
+        cache = ls.hint_cache(path, (shown_trace.index.serial, line_map.generation, ls.locale, False))
+        hints = convert.lsp_inlay_hints(
+            shown_trace, path=path, lines=line_map.current_lines, first=params.range.start.line,
+            last=params.range.end.line, store=ls.store, counter=ls.counter,
+            tooltip=False, locale=ls.locale, cache=cache,
+        )
+        return [types.InlineValueText(range=types.Range(hint.position, hint.position), text=hint.label)
+                for hint in hints]
 
     @server.command("tracefix.explanation")
     def explanation_data(ls: TracefixServer, *args):

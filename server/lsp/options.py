@@ -40,6 +40,9 @@ class ServerOptions:
     test_timeout: float = 60.0  # seconds for one pytest child process
     interpreter: str | None = None  # None: let the runner find one for the workspace
     trace: TraceBudget = TraceBudget()
+    # After a run with a traced failure, read the state at the failure through debugpy
+    # in a separate run (a few seconds, off the path that refreshes hints).
+    snapshot: bool = True
     # The editor's `tracefix.model` object, as sent; checked by model.config when a model
     # is asked, so that its errors name the key and fall back to the built-in engine.
     model: Any = None
@@ -51,6 +54,7 @@ _TOP_LEVEL = {
     "runOnSave": ("run_on_save", bool),
     "testTimeout": ("test_timeout", float),
     "interpreter": ("interpreter", str),
+    "snapshot": ("snapshot", bool),
 }
 _BUDGET = {
     "k": ("k", int),

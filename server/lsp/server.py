@@ -29,6 +29,7 @@ from . import convert, jobs
 from .options import OptionProblem, ServerOptions, parse_options
 from .results import ResultStore, TestRun, test_file_of
 from .scheduler import JobScheduler
+from .snapshots import Snapshots
 from .selection import select_test_files
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class TracefixServer(LanguageServer):
         # From the editor's secret storage (tracefix/setApiKey); never logged.
         self.api_key: str | None = None
         self.explanations: dict[str, object] = {}  # nodeid → engine Explanation
+        self.snapshots = Snapshots()  # failure snapshots and debug sessions (debugpy)
         self.published: set[str] = set()  # paths that currently have diagnostics
         self._hint_caches: dict[str, tuple[tuple, dict]] = {}
 
@@ -218,6 +220,8 @@ class TracefixServer(LanguageServer):
             from .model_stream import warm_up
 
             self.selector.submit(warm_up, self, self.root_for(run.test_file))
+            for nodeid, index in run.traces.items():
+                self.snapshots.schedule(self, run.root, nodeid, index)
         self.refresh_client_views()
 
     def publish_diagnostics(self, paths) -> None:
@@ -249,6 +253,7 @@ class TracefixServer(LanguageServer):
     def shutdown_workers(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.selector.shutdown(wait=False, cancel_futures=True)
+        self.snapshots.shutdown()
 
 
 def convert_lines(text: str) -> list[str]:

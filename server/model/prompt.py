@@ -47,6 +47,7 @@ VALUE_WIDTHS = (60, 30, 12)  # characters; only widths below the recorded width 
 # every function. 5 is also how many lines the built-in repair search edits by default.
 SUSPICIOUS_KEPT = 5
 FAILURE_MESSAGE_CHARS = 600  # of the exception message in the failure section
+SNAPSHOT_CHARS = 1200  # of the failure snapshot (frames and locals) in the failure section
 
 
 @dataclass(frozen=True)
@@ -344,6 +345,13 @@ def _failure_text(context: FailureContext, template: Template, locale: str) -> s
         location = f"{display_path(path, context.root)}:{number}"
         lines.append(template.text("failing_line", locale, location=location,
                                    line_text=line_text))
+    if context.trace.snapshot:
+        # The frames and locals where the test failed, read with debugpy (bounded).
+        from tracefix.server.debug.render import snapshot_prompt_text
+
+        state = snapshot_prompt_text(context.trace.snapshot, limit=SNAPSHOT_CHARS)
+        if state:
+            lines.append(state)
     return "\n".join(lines)
 
 

@@ -43,7 +43,9 @@ async def start(client: LanguageClient, root: Path, *, locale: str = "en",
         root_uri=root.as_uri(),
         workspace_folders=[types.WorkspaceFolder(root.as_uri(), root.name)],
         locale=locale,
-        initialization_options={"runOnOpen": False, **(options or {})},
+        # Background failure snapshots (a debugpy re-run each) are off unless a test
+        # asks for them, so that other tests do not pay for them.
+        initialization_options={"runOnOpen": False, "snapshot": False, **(options or {})},
     ))
 
 
@@ -62,15 +64,17 @@ async def run_tests(client: LanguageClient, path: Path) -> dict:
 
 
 async def wait_for(condition, timeout: float = 60.0, description: str = "condition"):
-    """Poll `condition()` until it returns a true value; return that value."""
+    """Poll `condition()` (a function or a coroutine function) until it returns a true value."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = condition()
+        if asyncio.iscoroutine(value):
+            value = await value
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {description}")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1 if timeout <= 60 else 0.5)
 
 
 async def inlay_hints(client: LanguageClient, path: Path, lines: int = 200) -> dict[int, str]:

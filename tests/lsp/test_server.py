@@ -72,12 +72,13 @@ async def test_code_lenses_on_failing_test(client: LanguageClient, quixbugs):
         types.CodeLensParams(types.TextDocumentIdentifier(uri)))
 
     def_line = line_of(test_file, "def test_max_sublist_sum(")
-    assert [lens.range.start.line for lens in lenses] == [def_line, def_line]
+    assert [lens.range.start.line for lens in lenses] == [def_line] * 3
     titles = [lens.command.title for lens in lenses]
-    assert titles == ["Explain failure [case1]", "Re-run traced [case1]"]
+    assert titles == ["Explain failure [case1]", "Re-run traced [case1]", "Debug this failure [case1]"]
     assert lenses[0].command.command == "tracefix.explainFailure"
     assert list(lenses[0].command.arguments) == [uri, "test_max_sublist_sum.py::test_max_sublist_sum[case1]"]
     assert lenses[1].command.command == "tracefix.rerunTraced"
+    assert lenses[2].command.command == "tracefix.debugFailure"
 
 
 @pytest.mark.asyncio

@@ -339,3 +339,23 @@ def test_test_source_of_class_method():
     assert text == "@pytest.mark.slow\ndef test_pop(self, size):\n    assert size\n"
     assert _test_function_source(source, "test_s.py::test_missing") == source
     assert _test_function_source("def (:\n", "test_s.py::test_x") == "def (:\n"
+
+
+def test_prompt_includes_failure_snapshot(shortest_path):
+    # The state at the failure, read with real debugpy, joins the failure section, bounded.
+    import copy
+
+    from tracefix.server.debug import take_snapshot
+    from tracefix.server.model.prompt import SNAPSHOT_CHARS
+
+    context = copy.deepcopy(shortest_path)
+    snapshot = take_snapshot(context.root, context.test_id)
+    context.trace.snapshot = snapshot.to_json()
+    text = user_text(full_prompt(context))
+
+    failure = text.split("## Failure\n", 1)[1].split("\n## ", 1)[0]
+    assert "# State at the failure (read with a debugger): AssertionError: assert 1 == 4" in failure
+    state = failure[failure.index("# State at the failure"):]
+    assert len(state) <= SNAPSHOT_CHARS
+    assert "# test1 (test_shortest_path_length.py:89): " in state
+    assert "result=1" in state

@@ -1,0 +1,84 @@
+"""The failure snapshot as text: markdown for the hover, plain lines for a model's prompt."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tracefix.server.i18n import translate
+
+from .snapshot import FailureSnapshot, SnapshotValue, snapshot_from_json
+
+HOVER_FRAMES = 4  # frames shown in a hover, innermost first
+HOVER_ROWS = 12  # rows per frame in a hover
+PROMPT_CHARS = 1500  # characters of snapshot text in a prompt
+
+
+def _member(parent: str, child: SnapshotValue) -> str:
+    return f"{parent}[{child.name}]" if child.name.isdigit() or child.name.startswith("'") \
+        else f"{parent}.{child.name}"
+
+
+def _rows(value: SnapshotValue, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Return (name, value, note) rows of a value and its members, depth first."""
+    name = prefix or value.name
+    rows = [(name, value.value, value.note)]
+    for child in value.children:
+        rows += _rows(child, _member(name, child))
+    if value.more and value.children:
+        rows.append((_member(name, SnapshotValue("…", "")), "", ""))
+    return rows
+
+
+def _cell(text: str) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return f"`{text}`" if text and "`" not in text else text
+
+
+def snapshot_markdown(data: dict[str, Any] | FailureSnapshot, locale: str) -> str:
+    """Return the snapshot as markdown: the exception, then each frame's locals."""
+    snapshot = data if isinstance(data, FailureSnapshot) else snapshot_from_json(data)
+    if not snapshot.stopped:
+        return "**" + translate("debug.snapshot.header", locale) + "** " + \
+            translate("debug.snapshot.not_stopped", locale)
+    error = f"{snapshot.exception_type}: {snapshot.message}" if snapshot.message else snapshot.exception_type
+    out = ["**" + translate("debug.snapshot.header", locale) + "** " + _cell(error), ""]
+    for frame in snapshot.frames[:HOVER_FRAMES]:
+        out.append(translate("debug.snapshot.frame", locale, function=frame.name,
+                             file=os.path.basename(frame.file), line=frame.line))
+        out.append("")
+        rows = [row for value in frame.locals for row in _rows(value)]
+        if rows:
+            out.append(f"| {translate('debug.snapshot.name', locale)} | {translate('debug.snapshot.value', locale)} |")
+            out.append("|---|---|")
+            for name, value, note in rows[:HOVER_ROWS]:
+                shown = _cell(value) if not note else f"*{note}*"
+                out.append(f"| {_cell(name)} | {shown} |")
+            if len(rows) > HOVER_ROWS:
+                out.append(f"| … | *{translate('debug.snapshot.more_rows', locale, count=len(rows) - HOVER_ROWS)}* |")
+            out.append("")
+    if len(snapshot.frames) > HOVER_FRAMES:
+        out.append("*" + translate("debug.snapshot.more_frames", locale,
+                                   count=len(snapshot.frames) - HOVER_FRAMES) + "*")
+    out += [f"> {note}" for note in snapshot.notes]
+    return "\n".join(out).rstrip()
+
+
+def snapshot_prompt_text(data: dict[str, Any] | FailureSnapshot, limit: int = PROMPT_CHARS) -> str:
+    """Return the snapshot as `#` comment lines for a prompt, at most `limit` characters."""
+    snapshot = data if isinstance(data, FailureSnapshot) else snapshot_from_json(data)
+    if not snapshot.stopped:
+        return ""
+    lines = [f"# State at the failure (read with a debugger): {snapshot.exception_type}: "
+             f"{' '.join(snapshot.message.split())}"]
+    for frame in snapshot.frames:
+        values = []
+        for value in frame.locals:
+            for name, text, note in _rows(value):
+                values.append(f"{name}={' '.join(text.split())}" if not note else f"{name}=<{note}>")
+        shown = "; ".join(values) if values else "(no locals)"
+        lines.append(f"# {frame.name} ({os.path.basename(frame.file)}:{frame.line}): {shown}")
+    text = "\n".join(lines)
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit("\n", 1)[0] + "\n# ... (cut)"
+    return text
