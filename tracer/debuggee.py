@@ -1,6 +1,6 @@
 """Run pytest under debugpy, listening on 127.0.0.1, for a debugger to attach.
 
-Usage (the server starts it; the child's PYTHONPATH holds tracefix and debugpy):
+Usage (the server starts it, with tracefix and debugpy on the child's PYTHONPATH):
 
     python -X frozen_modules=off -m tracefix.tracer.debuggee --port PORT
         [--pause-at-failure] -- PYTEST_ARGS...
@@ -58,7 +58,7 @@ def _watch_parent(parent: int) -> None:
     while True:
         time.sleep(1.0)
         if os.getppid() != parent:
-            # This process leads its own group, which holds debugpy's adapter too.
+            # This process leads its own group, which contains debugpy's adapter too.
             try:
                 os.killpg(os.getpgid(0), signal.SIGKILL)
             finally:

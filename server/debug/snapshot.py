@@ -5,9 +5,9 @@ filter and `justMyCode`, which stops where the failure leaves project code (for 
 assertion that pytest catches, at the failing test frame). This client then reads
 `exceptionInfo`, `stackTrace`, `scopes` and `variables` of the project frames,
 expanding nested values to a bounded depth and count. debugpy evaluates values inside
-the test process, so a property that never returns would block it: every request has
-a time limit, the whole snapshot has a budget, and after a request times out nothing
-more is asked of that thread. The child is then let run to its end, or killed.
+the test process, so a property that never returns would block it. Every request
+therefore has a time limit and the whole snapshot a budget. After a request times out,
+nothing more is asked of that thread. The child is then let run to its end, or killed.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Failure snapshots and debug sessions for the language server.
 
 After a run that traced a failing test, the state at the failure is read through debugpy
-on a thread of its own (debugpy's start-up and the re-run take a few seconds), so test
-runs and hint refreshes never wait for it. The snapshot joins the trace (`snapshot`),
+on a thread of its own. debugpy's start-up and the re-run take a few seconds, and test
+runs and hint refreshes must not wait for them. The snapshot joins the trace (`snapshot`),
 where the hover and the model's prompt find it. "Debug this failure" starts the test
 under debugpy, paused at the failure once a debugger attaches, and keeps the child
 until it ends, the server shuts down, or nobody attached within DEBUG_IDLE_SECONDS.
@@ -23,7 +23,7 @@ from .trace_index import TraceIndex
 
 log = logging.getLogger(__name__)
 
-DEBUG_IDLE_SECONDS = 600.0  # a debug session nobody finished is killed after this
+DEBUG_IDLE_SECONDS = 600.0  # an unfinished debug session is killed after this
 
 
 class Snapshots:
