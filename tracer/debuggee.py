@@ -90,5 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     return int(pytest.main(pytest_args))
 
 
+def _end_group(code: int) -> None:
+    """Exit, taking debugpy's adapter along when this process leads its own group.
+
+    debugpy starts its adapter to outlive the debugged process, and an adapter was seen
+    to stay after its session ended, so the server's start of this process in a group
+    of its own is used to end them together.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.getpgid(0) == os.getpid():
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(code))
+        os.killpg(os.getpid(), signal.SIGTERM)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _end_group(main())

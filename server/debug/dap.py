@@ -104,19 +104,26 @@ class DapClient:
     def event(self, name: str, *, timeout: float,
               accept: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
         """Wait for the next event called `name` (that `accept` takes); others are dropped."""
+        return self.first_event((name,), timeout=timeout, accept=accept)[1]
+
+    def first_event(self, names: tuple[str, ...], *, timeout: float,
+                    accept: Callable[[dict[str, Any]], bool] | None = None) -> tuple[str, dict[str, Any]]:
+        """Wait for the next event named in `names` (that `accept` takes); return (name, body)."""
+        wanted = " or ".join(names)
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise DapTimeout(f"no {name} event from the debugger within {timeout:g} s")
+                raise DapTimeout(f"no {wanted} event from the debugger within {timeout:g} s")
             try:
                 message = self._events.get(timeout=min(left, 0.2))
             except queue.Empty:
                 if self._closed and self._events.empty():
-                    raise DapError(f"the debugger closed the connection before a {name} event")
+                    raise DapError(f"the debugger closed the connection before a {wanted} event")
                 continue
-            if message.get("event") == name and (accept is None or accept(message)):
-                return message.get("body") or {}
+            name = message.get("event")
+            if name in names and (accept is None or accept(message)):
+                return name, message.get("body") or {}
 
     # -- reading ----------------------------------------------------------------------
 

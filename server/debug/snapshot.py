@@ -197,14 +197,20 @@ def _read_failure(client: DapClient, debuggee: Debuggee, root: str, nodeid: str,
     client.request("configurationDone", {}, timeout=timeout)
     client.response(attach, "attach", timeout=timeout)
 
+    # The adapter sends "terminated" or "exited" when the test ends without a stop.
+    ended = FailureSnapshot(nodeid, stopped=False, notes=[
+        "the test ended without stopping at a failure: it passed, or debugpy did not stop "
+        "on its exception (in runs here, it did not stop on a RecursionError)"])
     try:
-        stopped = client.event("stopped", timeout=budget.start_seconds,
-                               accept=lambda m: (m.get("body") or {}).get("reason") == "exception")
+        name, stopped = client.first_event(
+            ("stopped", "terminated", "exited"), timeout=budget.start_seconds,
+            accept=lambda m: m.get("event") != "stopped" or (m.get("body") or {}).get("reason") == "exception")
     except DapError:
         if debuggee.alive():
             raise
-        return FailureSnapshot(nodeid, stopped=False,
-                               notes=["the test ended without stopping at a failure"]), False
+        return ended, False
+    if name != "stopped":
+        return ended, False
     thread = stopped.get("threadId")
     reader = _Reader(client, budget)
     snapshot = FailureSnapshot(nodeid, stopped=True)

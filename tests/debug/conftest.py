@@ -72,8 +72,13 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def debugpy_processes() -> dict[int, str]:
-    """Return {pid: command line} of running processes that run debugpy or the debuggee."""
+def debugpy_processes(folder: Path) -> dict[int, str]:
+    """Return {pid: command line} of the debugpy processes that belong to `folder`.
+
+    A debuggee runs with its project (under `folder`) as working directory, and its
+    adapter runs from the debugpy link in the cache, which the fixture below puts under
+    `folder` too; other debugpy processes on the machine are not this test's.
+    """
     found = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -81,21 +86,24 @@ def debugpy_processes() -> dict[int, str]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 command = f.read().replace(b"\0", b" ").decode("utf-8", errors="replace")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
             continue
-        if "debugpy" in command or "tracefix.tracer.debuggee" in command:
+        if "debugpy" not in command and "tracefix.tracer.debuggee" not in command:
+            continue
+        if str(folder) in command or cwd.startswith(str(folder)):
             found[int(pid)] = command
     return found
 
 
 @pytest.fixture(autouse=True)
-def no_debugpy_left():
+def no_debugpy_left(tmp_path: Path, monkeypatch):
     """Fail a test that leaves a debugpy process (the debuggee or its adapter) behind."""
-    before = set(debugpy_processes())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     yield
     deadline = time.monotonic() + 5  # a killed group may take a moment to be reaped
     while True:
-        left = {pid: command for pid, command in debugpy_processes().items() if pid not in before}
+        left = debugpy_processes(tmp_path)
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.2)
