@@ -36,10 +36,14 @@ def parse(text):
 def deep(text):
     values = parse(text)
     return total(values)
+
+
+def forever(n):
+    return forever(n + 1)
 '''
 
 TESTS = '''\
-from calc import Blocking, deep, total
+from calc import Blocking, deep, forever, total
 
 
 def test_total():
@@ -60,6 +64,10 @@ def test_blocking():
 
 def test_passes():
     assert total([1, 1]) == 1
+
+
+def test_recursion():
+    forever(0)
 '''
 
 

@@ -66,6 +66,18 @@ def test_passing_test_does_not_stop(project):
     assert snapshot.frames == []
 
 
+def test_recursion_error_does_not_hang(project):
+    # debugpy 1.8 does not stop on this RecursionError; the snapshot must then end when
+    # the test ends, not after its start budget (60 s).
+    snapshot = take_snapshot(str(project), "test_calc.py::test_recursion")
+
+    assert snapshot.seconds < 30
+    if not snapshot.stopped:
+        assert "RecursionError" in snapshot.notes[0]
+    else:
+        assert snapshot.exception_type == "RecursionError"
+
+
 def test_snapshot_json_round_trip(project):
     snapshot = take_snapshot(str(project), "test_calc.py::test_total")
 
