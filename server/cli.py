@@ -56,16 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     trace = commands.add_parser("trace", help="print the line-by-line trace of a test")
-    trace.add_argument("test_id", metavar="TEST_ID",
-                       help="pytest node id (file.py::test_name) or a test file, whose first "
-                       "failing test is taken")
+    add_test_id(trace)
     trace.add_argument("--json", action="store_true", help="print the trace file as JSON")
     shared(trace, top=False)
 
     explain = commands.add_parser("explain", help="explain a failing test and search for fixes")
-    explain.add_argument("test_id", metavar="TEST_ID",
-                         help="pytest node id (file.py::test_name) or a test file, whose first "
-                         "failing test is taken")
+    add_test_id(explain)
     explain.add_argument("--json", action="store_true", help="print the result as one JSON object")
     explain.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
                          help="wall time for validating candidate fixes (default 120)")
@@ -84,17 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     snapshot = commands.add_parser(
         "snapshot", help="print the state at a test's failure (frames and locals, via debugpy)")
-    snapshot.add_argument("test_id", metavar="TEST_ID",
-                          help="pytest node id (file.py::test_name) or a test file, whose first "
-                          "failing test is taken")
+    add_test_id(snapshot)
     snapshot.add_argument("--json", action="store_true", help="print the snapshot as JSON")
     shared(snapshot, top=False)
 
     debug = commands.add_parser(
         "debug", help="start a failing test under debugpy, paused at the failure, for a debugger")
-    debug.add_argument("test_id", metavar="TEST_ID",
-                       help="pytest node id (file.py::test_name) or a test file, whose first "
-                       "failing test is taken")
+    add_test_id(debug)
     shared(debug, top=False)
 
     serve = commands.add_parser("serve", help="start the language server on stdin/stdout")
@@ -106,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .evaluation.cli import add_eval_parser
     add_eval_parser(commands, shared)
     return parser
+
+
+def add_test_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("test_id", metavar="TEST_ID",
+                        help="pytest node id (file.py::test_name) or a test file, whose first "
+                        "failing test is taken")
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

@@ -73,18 +73,8 @@ def register(server: TracefixServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
     def inlay_hint(ls: TracefixServer, params: types.InlayHintParams) -> list[types.InlayHint]:
-        path = ls.path_of(params.text_document.uri)
-        shown_trace = ls.store.visible_trace(path)
-        line_map = ls.store.line_maps.get(path)
-        if shown_trace is None or line_map is None:
-            return []
         tooltip = not ls.client_supports("text_document.inlay_hint.resolve_support")
-        cache = ls.hint_cache(path, (shown_trace.index.serial, line_map.generation, ls.locale, tooltip))
-        return convert.lsp_inlay_hints(
-            shown_trace, path=path, lines=line_map.current_lines, first=params.range.start.line,
-            last=params.range.end.line, store=ls.store, counter=ls.counter,
-            tooltip=tooltip, locale=ls.locale, cache=cache,
-        )
+        return _hints(ls, params.text_document.uri, params.range, tooltip=tooltip)
 
     @server.feature(types.INLAY_HINT_RESOLVE)
     def inlay_hint_resolve(ls: TracefixServer, hint: types.InlayHint) -> types.InlayHint:
@@ -183,19 +173,15 @@ def register(server: TracefixServer) -> None:
 
     @server.command("tracefix.explainFailure")
     async def explain_failure(ls: TracefixServer, *args):
-        path = ls.path_of(_argument(args, 0, "uri"))
-        nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
+        path, nodeid = _failing_test(ls, args)
         if nodeid is None:
-            ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
             return None
         return await explain.explain(ls, path, nodeid)
 
     @server.command("tracefix.debugFailure")
     async def debug_failure(ls: TracefixServer, *args):
-        path = ls.path_of(_argument(args, 0, "uri"))
-        nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
+        path, nodeid = _failing_test(ls, args)
         if nodeid is None:
-            ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
             return None
         root = ls.root_for(path)
         session = await asyncio.get_running_loop().run_in_executor(
@@ -207,8 +193,7 @@ def register(server: TracefixServer) -> None:
 
     @server.command("tracefix.snapshot")
     async def snapshot(ls: TracefixServer, *args):
-        path = ls.path_of(_argument(args, 0, "uri"))
-        nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
+        path, nodeid = _failing_test(ls, args)
         if nodeid is None:
             return None
         return await ls.snapshots.take_now(ls, ls.root_for(path), nodeid)
@@ -216,17 +201,7 @@ def register(server: TracefixServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_VALUE)
     def inline_value(ls: TracefixServer, params: types.InlineValueParams) -> list[types.InlineValue]:
         # A debugger paused in this file shows each line's recorded history beside it.
-        path = ls.path_of(params.text_document.uri)
-        shown_trace = ls.store.visible_trace(path)
-        line_map = ls.store.line_maps.get(path)
-        if shown_trace is None or line_map is None:
-            return []
-        cache = ls.hint_cache(path, (shown_trace.index.serial, line_map.generation, ls.locale, False))
-        hints = convert.lsp_inlay_hints(
-            shown_trace, path=path, lines=line_map.current_lines, first=params.range.start.line,
-            last=params.range.end.line, store=ls.store, counter=ls.counter,
-            tooltip=False, locale=ls.locale, cache=cache,
-        )
+        hints = _hints(ls, params.text_document.uri, params.range, tooltip=False)
         return [types.InlineValueText(range=types.Range(hint.position, hint.position), text=hint.label)
                 for hint in hints]
 
@@ -257,6 +232,33 @@ def register(server: TracefixServer) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TracefixServer, *args) -> None:
         ls.shutdown_workers()
+
+
+def _hints(ls: TracefixServer, uri: str, lines: types.Range, *, tooltip: bool) -> list[types.InlayHint]:
+    """Return the inlay hints of `uri` on the lines of `lines`, from the hint cache."""
+    path = ls.path_of(uri)
+    shown_trace = ls.store.visible_trace(path)
+    line_map = ls.store.line_maps.get(path)
+    if shown_trace is None or line_map is None:
+        return []
+    cache = ls.hint_cache(path, (shown_trace.index.serial, line_map.generation, ls.locale, tooltip))
+    return convert.lsp_inlay_hints(
+        shown_trace, path=path, lines=line_map.current_lines, first=lines.start.line,
+        last=lines.end.line, store=ls.store, counter=ls.counter,
+        tooltip=tooltip, locale=ls.locale, cache=cache,
+    )
+
+
+def _failing_test(ls: TracefixServer, args) -> tuple[str, str | None]:
+    """Return the path of argument 0 (a uri) and the test of argument 1, else its first failing one.
+
+    With no test given and none failing, the user is told, and the node id is None.
+    """
+    path = ls.path_of(_argument(args, 0, "uri"))
+    nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
+    if nodeid is None:
+        ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
+    return path, nodeid
 
 
 def _argument(args, index: int, name: str):

@@ -19,8 +19,8 @@ pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 CASE2 = "test_gcd.py::test_gcd[case2]"
 
 
-@pytest.mark.asyncio
-async def test_panel_data_and_apply_fix(client: LanguageClient, quixbugs):
+def record_edits(client: LanguageClient) -> list[types.WorkspaceEdit]:
+    """Apply the server's `workspace/applyEdit` to the files on disk and record each edit."""
     edits: list[types.WorkspaceEdit] = []
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -28,6 +28,13 @@ async def test_panel_data_and_apply_fix(client: LanguageClient, quixbugs):
         edits.append(params.edit)
         apply_workspace_edit(params.edit)
         return types.ApplyWorkspaceEditResult(applied=True)
+
+    return edits
+
+
+@pytest.mark.asyncio
+async def test_panel_data_and_apply_fix(client: LanguageClient, quixbugs):
+    edits = record_edits(client)
 
     project = quixbugs("gcd")
     module, test_file = project / "gcd.py", project / "test_gcd.py"
@@ -81,13 +88,7 @@ async def test_panel_data_and_apply_fix(client: LanguageClient, quixbugs):
 async def test_apply_fix_to_a_closed_file(client: LanguageClient, quixbugs):
     # The panel's Apply works on a file that is not open: the edit carries no version,
     # and it goes out only while the file on disk is the one that was traced.
-    edits: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        edits.append(params.edit)
-        apply_workspace_edit(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
+    edits = record_edits(client)
 
     project = quixbugs("gcd")
     module, test_file = project / "gcd.py", project / "test_gcd.py"
