@@ -352,8 +352,10 @@ async function runLocale(locale) {
     check(panel.apply === 1, "the candidate has an Apply button");
     check(panel.charts >= 1 && panel.variables.includes("a") && panel.variables.includes("b"),
       `the trace pictures show a and b: ${JSON.stringify(panel.variables)}`);
-    await panel.frame.evaluate(() => window.scrollTo(0, 0));  // the pictures are at the top
-    await screenshot(page, locale, "08-panel");
+    await panel.frame.evaluate(() => document.querySelector(".series")?.scrollIntoView());
+    await screenshot(page, locale, "08-panel");  // the pictures of the trace
+    await panel.frame.evaluate(() => document.querySelector("article.candidate")?.scrollIntoView());
+    await screenshot(page, locale, "08-panel-fix");  // the diff, its test result and Apply
 
     // 6. Apply the verified fix: through the quick fix (Ctrl+. on the raising line) in
     // English, through the panel's Apply button in Japanese; both use the same

@@ -65,7 +65,7 @@ if [ -f "$CODE_SERVER" ] && [ -d "$TOOLS/node_modules/playwright-core" ] \
    && grep -q "\"version\": \"$CODE_SERVER_VERSION\"" "$TOOLS/node_modules/code-server/package.json"; then
   log "npm: code-server $CODE_SERVER_VERSION and playwright-core already in $TOOLS"
 else
-  log "npm: installing code-server@$CODE_SERVER_VERSION and playwright-core with Node 24 (2-3 minutes)"
+  log "npm: installing code-server@$CODE_SERVER_VERSION and playwright-core with Node 24 (1-3 minutes)"
   (cd "$TOOLS" && PATH="$(dirname "$NODE24"):$PATH" npm_config_nodedir="$HEADERS" \
     npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" playwright-core) \
     || fail "npm install code-server@$CODE_SERVER_VERSION playwright-core failed"

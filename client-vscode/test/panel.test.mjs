@@ -65,6 +65,14 @@ test("markdown renders headings, lists, emphasis", () => {
   assert.ok(html.includes("<p>snake_case_name stays</p>"), html);
 });
 
+test("markdown renders emphasis around code and block quotes", () => {
+  const html = panel.renderMarkdown("**`RecursionError`** raised\n\n> Recording stopped early: `gcd.py:5`.\n> Steps after it are missing.\n\n`*not em*`");
+  assert.ok(html.includes("<p><strong><code>RecursionError</code></strong> raised</p>"), html);
+  assert.ok(html.includes("<blockquote><p>Recording stopped early: <code>gcd.py:5</code>.<br>Steps after it are missing.</p></blockquote>"), html);
+  assert.ok(html.includes("<p><code>*not em*</code></p>"), html);
+  assert.ok(!html.includes("\u0000"), html);
+});
+
 test("chart draws one point per value", () => {
   const variable = {
     name: "total",

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 
 from tracefix.server.runner import Interpreter, InterpreterError, find_interpreter
@@ -83,11 +84,17 @@ class Debuggee:
             return None
 
     def kill(self) -> None:
-        """Kill the child's whole process group (pytest and debugpy's adapter)."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """Kill the child's whole process group (pytest and debugpy's adapter).
+
+        debugpy's adapter forks once more to detach itself when it starts, and a fork
+        made just after a kill would survive it, so the group is killed until it is empty.
+        """
+        for _ in range(20):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                break  # the group is empty
+            time.sleep(0.05)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -20,13 +20,22 @@ def _member(parent: str, child: SnapshotValue) -> str:
 
 
 def _rows(value: SnapshotValue, prefix: str = "") -> list[tuple[str, str, str]]:
-    """Return (name, value, note) rows of a value and its members, depth first."""
+    """Return (name, value, note) rows of a value and its members, depth first.
+
+    Members are listed only where the value's own text does not show them: an object's
+    default repr (`<calc.Blocking object at 0x…>`) or a text cut to the value width.
+    `[1, 2, 3]` is shown whole, so rows for its items would only repeat it.
+    """
     name = prefix or value.name
     rows = [(name, value.value, value.note)]
+    if not (value.value.startswith("<") or value.value.endswith("…")):
+        return rows
     for child in value.children:
         rows += _rows(child, _member(name, child))
     if value.more and value.children:
-        rows.append((_member(name, SnapshotValue("…", "")), "", ""))
+        # "big[…]" or "obj.…": members left out by the count limit.
+        indexed = value.children[0].name.isdigit()
+        rows.append((f"{name}[…]" if indexed else f"{name}.…", "", ""))
     return rows
 
 
@@ -75,7 +84,12 @@ def snapshot_prompt_text(data: dict[str, Any] | FailureSnapshot, limit: int = PR
         values = []
         for value in frame.locals:
             for name, text, note in _rows(value):
-                values.append(f"{name}={' '.join(text.split())}" if not note else f"{name}=<{note}>")
+                if note:
+                    values.append(f"{name}=<{note}>")
+                elif text:
+                    values.append(f"{name}={' '.join(text.split())}")
+                else:
+                    values.append(name)  # the marker of members left out
         shown = "; ".join(values) if values else "(no locals)"
         lines.append(f"# {frame.name} ({os.path.basename(frame.file)}:{frame.line}): {shown}")
     text = "\n".join(lines)

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 E2E = REPO / "client-vscode" / "e2e"
 BENCHMARKS = Path(os.environ.get("TRACEFIX_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
 STEPS = ["01-workbench", "02-diagnostic", "03-problems", "04-inlay-hints", "05-hover-history",
-         "06-code-actions", "07-report", "08-panel", "10-fixed"]
+         "06-code-actions", "07-report", "08-panel", "08-panel-fix", "10-fixed"]
 
 pytestmark = [
     pytest.mark.slow,

@@ -233,6 +233,9 @@ class ExplanationPanelController implements vscode.Disposable {
     if (nodeid === undefined || client === undefined) {
       return;
     }
+    // The user sees the fix by what it changes, not by its index in the list.
+    const fix = this.explanation?.candidates.find((candidate) => candidate.index === index)?.description
+      ?? String(index + 1);
     try {
       const result = (await client.sendRequest("workspace/executeCommand", {
         command: APPLY_FIX_COMMAND,
@@ -240,13 +243,13 @@ class ExplanationPanelController implements vscode.Disposable {
       })) as ApplyFixResult | null;
       if (result?.applied) {
         this.applied.add(index);
-        void vscode.window.showInformationMessage(vscode.l10n.t("tracefix: applied fix {0} for {1}.", index, nodeid));
+        void vscode.window.showInformationMessage(vscode.l10n.t("tracefix: applied the fix {0} for {1}.", fix, nodeid));
       } else {
         const reason = result?.reason || vscode.l10n.t("the server gave no reason");
-        void vscode.window.showWarningMessage(vscode.l10n.t("tracefix: fix {0} was not applied: {1}", index, reason));
+        void vscode.window.showWarningMessage(vscode.l10n.t("tracefix: the fix {0} was not applied: {1}", fix, reason));
       }
     } catch (error) {
-      void vscode.window.showErrorMessage(vscode.l10n.t("tracefix: applying fix {0} failed: {1}", index, String(error)));
+      void vscode.window.showErrorMessage(vscode.l10n.t("tracefix: applying the fix {0} failed: {1}", fix, String(error)));
     }
     this.render();
   }

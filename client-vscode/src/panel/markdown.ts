@@ -1,5 +1,6 @@
 // A small markdown renderer for the model's reasoning. It covers ATX headings, fenced
-// code blocks, inline code, emphasis, bullet and numbered lists and paragraphs. Every
+// code blocks, inline code, emphasis (also around code), block quotes, bullet and
+// numbered lists and paragraphs. Every
 // piece of source text is HTML-escaped before any tag is added, so model output can
 // never inject markup into the webview. Links, images, tables and raw HTML are shown
 // as plain text.
@@ -24,18 +25,18 @@ function renderEmphasis(escaped: string): string {
     .replace(/(^|[^\w])_(?=\S)([^_]*?\S)_(?![\w])/g, "$1<em>$2</em>");
 }
 
-/** Renders one line of inline markdown: code spans first, then emphasis outside them. */
+/**
+ * Renders one line of inline markdown. Code spans are set aside as placeholders first,
+ * so that emphasis can surround them (`**\`Name\`**`) but never applies inside them.
+ */
 export function renderInline(text: string): string {
-  const parts: string[] = [];
+  const spans: string[] = [];
   const codeSpan = /(`+)([\s\S]*?[^`])\1(?!`)/g;
-  let last = 0;
-  for (let match = codeSpan.exec(text); match !== null; match = codeSpan.exec(text)) {
-    parts.push(renderEmphasis(escapeHtml(text.slice(last, match.index))));
-    parts.push(`<code>${escapeHtml(match[2].trim() || match[2])}</code>`);
-    last = match.index + match[0].length;
-  }
-  parts.push(renderEmphasis(escapeHtml(text.slice(last))));
-  return parts.join("");
+  const withPlaceholders = text.replace(/\u0000/g, "").replace(codeSpan, (_match, _ticks, body: string) => {
+    spans.push(`<code>${escapeHtml(body.trim() || body)}</code>`);
+    return `\u0000${spans.length - 1}\u0000`;
+  });
+  return renderEmphasis(escapeHtml(withPlaceholders)).replace(/\u0000(\d+)\u0000/g, (_m, i: string) => spans[Number(i)]);
 }
 
 type ListKind = "ul" | "ol";
@@ -91,6 +92,18 @@ export function renderMarkdown(source: string): string {
       const level = heading[1].length;
       html.push(`<h${level}>${renderInline(heading[2])}</h${level}>`);
       index += 1;
+      continue;
+    }
+
+    if (/^\s{0,3}>/.test(line)) {
+      closeParagraph();
+      closeList();
+      const quoted: string[] = [];
+      while (index < lines.length && /^\s{0,3}>/.test(lines[index])) {
+        quoted.push(lines[index].replace(/^\s{0,3}>\s?/, "").trim());
+        index += 1;
+      }
+      html.push(`<blockquote><p>${quoted.map(renderInline).join("<br>")}</p></blockquote>`);
       continue;
     }
 
