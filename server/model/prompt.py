@@ -92,7 +92,11 @@ def build_prompt(context: FailureContext, *, count_tokens: CountTokens, budget: 
     if budget < 1:
         raise ValueError(f"budget={budget} is invalid; give a positive number of tokens")
 
-    composer = _Composer(context, loaded, locale, with_trace, few_shot)
+    # A trace whose run ended differently from the untraced run may show values that never
+    # happen without the tracer, so the model gets the code without it, and is told why.
+    unreliable = with_trace and not context.trace.reliable
+    composer = _Composer(context, loaded, locale, with_trace and not unreliable, few_shot,
+                         unreliable=unreliable)
     last: tuple[_Plan, list[dict[str, str]], int] | None = None
     for plan in composer.plans():
         messages = composer.messages(plan)
@@ -166,11 +170,12 @@ class _Composer:
     """Builder of the messages for one failure, at the size any plan sets."""
 
     def __init__(self, context: FailureContext, template: Template, locale: str,
-                 with_trace: bool, few_shot: int) -> None:
+                 with_trace: bool, few_shot: int, unreliable: bool = False) -> None:
         self.context = context
         self.template = template
         self.locale = locale
         self.with_trace = with_trace
+        self.unreliable = unreliable  # the trace was left out because it is unreliable
         self.few_shot = few_shot
         config = context.trace.config
         self.recorded_k = int(config.get("k", 3))
@@ -227,6 +232,8 @@ class _Composer:
     def _content_cuts(self, plan: _Plan) -> list[str]:
         """Describe the cuts of the failure's own content, which the prompt also shows the model."""
         notes = []
+        if self.unreliable:
+            notes.append(translate("model.prompt.cut.unreliable", self.locale))
         if self.with_trace and plan.k < self.recorded_k:
             notes.append(translate("model.prompt.cut.k", self.locale, k=plan.k,
                                    recorded=self.recorded_k))

@@ -359,3 +359,22 @@ def test_prompt_includes_failure_snapshot(shortest_path):
     assert len(state) <= SNAPSHOT_CHARS
     assert "# test1 (test_shortest_path_length.py:89): " in state
     assert "result=1" in state
+
+
+def test_unreliable_trace_is_not_given_to_the_model(shortest_path):
+    # The traced run ended differently from the untraced one: the prompt shows the code
+    # without trace comments, as the no-trace ablation does, and says why.
+    import copy
+
+    context = copy.deepcopy(shortest_path)
+    context.trace.reliable = False
+    prompt = full_prompt(context)
+    text = user_text(prompt)
+
+    assert not any(TRACE_COMMENT.search(line) for line in text.splitlines())
+    assert "The execution trace was left out: the traced run ended differently" in text
+    assert prompt.cuts[0].startswith("The execution trace was left out")
+    # The code is the one the no-trace ablation shows.
+    ablation = user_text(full_prompt(shortest_path, with_trace=False))
+    code = ablation.split("```python\n")[2].split("```")[0]
+    assert code in text
