@@ -93,7 +93,7 @@ def build_prompt(context: FailureContext, *, count_tokens: CountTokens, budget: 
         raise ValueError(f"budget={budget} is invalid; give a positive number of tokens")
 
     # A trace whose run ended differently from the untraced run may show values that never
-    # happen without the tracer, so the model gets the code without it, and is told why.
+    # happen without the tracer, so the model gets the code without it and a note with the reason.
     unreliable = with_trace and not context.trace.reliable
     composer = _Composer(context, loaded, locale, with_trace and not unreliable, few_shot,
                          unreliable=unreliable)
