@@ -26,10 +26,27 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .trace_format import Frame, Step, Trace
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """Split source text into lines the way Python numbers them.
+
+    Python ends a line only at \\n, \\r\\n or \\r. `str.splitlines` also splits at form
+    feeds, \\x1c-\\x1e, \\x85 and \\u2028/\\u2029, which may stand inside a line (a
+    form feed between functions, a separator in a string), and would shift every line
+    after it.
+    """
+    lines = _NEWLINE.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the text ends with a newline: no empty line after it
+    return lines
 
 MAX_COMMENT = 600  # characters of one line's annotation before it is cut
 ELLIPSIS = "…"  # ends a value cut to `value_width`
@@ -108,7 +125,7 @@ def render_inline(trace: Trace, sources: dict[str, str], *, k: int | None = None
             out.append("")
         out.append(f"# {display_path(path, trace.root)}")
         text = sources.get(path)
-        lines = text.splitlines() if text is not None else None
+        lines = source_lines(text) if text is not None else None
         by_line: dict[int, list[Step]] = {}
         for step in unit.steps:
             by_line.setdefault(step.line, []).append(step)

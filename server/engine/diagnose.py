@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from tracefix.tracer.inline import source_lines
 from tracefix.tracer.trace_format import Trace
 
 from ..i18n import translate
@@ -66,7 +67,7 @@ class _Writer:
         return code(f"{self.relative(path)}:{line}")
 
     def source_line(self, path: str, line: int) -> str:
-        lines = self.sources.get(path, "").splitlines()
+        lines = source_lines(self.sources.get(path, ""))
         return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     # -- summary: one plain-text line for diagnostics lists and terminals --

@@ -30,7 +30,13 @@ import textwrap
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
-from tracefix.tracer.inline import InlineFunction, display_path, inline_functions, render_inline
+from tracefix.tracer.inline import (
+    InlineFunction,
+    display_path,
+    inline_functions,
+    render_inline,
+    source_lines,
+)
 
 from ..engine.results import FailureContext
 from ..i18n import translate
@@ -347,7 +353,7 @@ def _failure_text(context: FailureContext, template: Template, locale: str) -> s
     path = context.diagnosis.failing_file or failure.file
     number = context.diagnosis.failing_line or failure.line
     if path and number:
-        source = context.sources.get(path, "").splitlines()
+        source = source_lines(context.sources.get(path, ""))
         line_text = source[number - 1].strip() if 0 < number <= len(source) else ""
         location = f"{display_path(path, context.root)}:{number}"
         lines.append(template.text("failing_line", locale, location=location,

@@ -86,3 +86,50 @@ def test_missing_source_shows_executed_lines():
 
     assert "line 35:  # (3); (5) total=1" in text
     assert "def loop" not in text
+
+
+def _record_module(folder, name, source, *args):
+    """Write `source` as `name`.py in `folder`, import it, and record its `f(*args)`."""
+    import importlib.util
+
+    from tracefix.tracer import Recording, TraceConfig
+
+    path = folder / f"{name}.py"
+    path.write_bytes(source.encode("utf-8"))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    recording = Recording(TraceConfig(root=str(folder)))
+    recording.start()
+    try:
+        module.f(*args)
+    finally:
+        recording.stop()
+    return recording.trace("sample"), {str(path): path.read_bytes().decode("utf-8")}
+
+
+LINES = ['def f(n):', '    s = "a\u2028b"  # a line separator inside a string', '    \x0c',
+         '    total = 0', '    for i in range(n):', '        total += i', '    return total - 1', '']
+
+
+def test_line_separators_keep_values_on_their_lines(tmp_path):
+    # Python ends lines only at \n, \r\n and \r: a form feed line and a U+2028 inside a
+    # string stay within their lines, so every value below them keeps its line.
+    from tracefix.tracer.inline import source_lines
+
+    for newline in ("\n", "\r\n"):
+        trace, sources = _record_module(tmp_path, f"lsep{len(newline)}", newline.join(LINES), 3)
+        rendered = source_lines(render_inline(trace, sources))
+
+        assert "    total = 0  # (2) total=0" in rendered, rendered
+        assert "    for i in range(n):  # (3) i=0; (5) i=1; (7) i=2; (9)" in rendered
+        assert "        total += i  # (4); (6) total=1; (8) total=3" in rendered
+        assert "    return total - 1  # (10) __return__=2" in rendered
+
+
+def test_source_lines_split_like_python():
+    from tracefix.tracer.inline import source_lines
+
+    assert source_lines("a\r\nb\rc\nd\x0ce\u2028f\n") == ["a", "b", "c", "d\x0ce\u2028f"]
+    assert source_lines("x") == ["x"]
+    assert source_lines("") == []
