@@ -180,6 +180,10 @@ def _footer(trace: Trace, value_width: int | None = None) -> list[str]:
             lines.append(f"# assert operands: left={left} {a.get('op')} right={right}")
     if not trace.reliable:
         lines.append("# NOTE: the traced run's outcome differed from the untraced run.")
+    if trace.threads_not_traced:
+        # Values those threads set are missing, though the traced code may read them.
+        names = ", ".join(_one_line(name) for name in trace.threads_not_traced)
+        lines.append(f"# NOTE: other threads ran while recording and are not traced: {names}")
     if lines:
         lines.insert(0, "")
     return lines

@@ -251,6 +251,9 @@ def trace_warnings(shown_trace: ShownTrace, locale: str) -> list[str]:
     if trace.budget is not None:
         warnings.append(translate("lsp.history.budget", locale, kind=trace.budget.kind,
                                   limit=f"{trace.budget.limit:g}", step=trace.budget.step))
+    if trace.threads_not_traced:
+        warnings.append(translate("lsp.history.threads", locale,
+                                  names=", ".join(trace.threads_not_traced)))
     return warnings
 
 

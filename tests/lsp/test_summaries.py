@@ -144,3 +144,17 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
     for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
         text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
     return text
+
+
+def test_warnings_name_threads_not_traced():
+    from tracefix.server.lsp.convert import trace_warnings
+    from tracefix.server.lsp.results import ShownTrace
+    from tracefix.server.lsp.trace_index import TraceIndex
+    from tracefix.tracer.trace_format import Trace
+
+    trace = Trace("t.py::test", "failed", "/p", "3.11.7", "settrace", {},
+                  threads_not_traced=["worker-1"])
+    shown = ShownTrace("t.py::test", TraceIndex(trace), "")
+
+    assert trace_warnings(shown, "en")[-1] == "Other threads ran while recording and are not traced: worker-1."
+    assert trace_warnings(shown, "ja")[-1].endswith("worker-1。")

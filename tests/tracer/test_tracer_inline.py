@@ -133,3 +133,29 @@ def test_source_lines_split_like_python():
     assert source_lines("a\r\nb\rc\nd\x0ce\u2028f\n") == ["a", "b", "c", "d\x0ce\u2028f"]
     assert source_lines("x") == ["x"]
     assert source_lines("") == []
+
+
+def test_threads_not_traced_are_named_in_the_trace(tmp_path):
+    # A thread started by the traced code is not traced (settrace follows one thread);
+    # the trace names it, so a reader knows values may come from code it does not show.
+    source = "\n".join([
+        "import threading",
+        "",
+        "def f(release):",
+        "    worker = threading.Thread(target=release.wait, name='tracefix-test-worker')",
+        "    worker.start()",
+        "    return worker",
+        "",
+    ])
+    import threading
+
+    release = threading.Event()
+    try:
+        trace, sources = _record_module(tmp_path, "threads", source, release)
+    finally:
+        release.set()
+
+    assert trace.threads_not_traced == ["tracefix-test-worker"]
+    text = render_inline(trace, sources)
+    assert text.rstrip().endswith(
+        "# NOTE: other threads ran while recording and are not traced: tracefix-test-worker")
