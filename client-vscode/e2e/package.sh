@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Package the extension as users do (`npm run package`, the same .vsix that README.md
-# tells them to install) into client-vscode/e2e/.tools/tracefix.vsix, and the stand-in
+# has them install) into client-vscode/e2e/.tools/tracefix.vsix, and the stand-in
 # Japanese language pack (ja-pack/) into .tools/ja-locale.vsix. No tracked file changes.
 set -euo pipefail
 

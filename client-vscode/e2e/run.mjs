@@ -1,6 +1,6 @@
 // End-to-end test of the tracefix extension in a real VS Code (code-server) driven by
 // headless Chromium. For each locale it opens a scratch copy of QuixBugs `gcd` (buggy)
-// and checks what a user sees: the diagnostic and the Problems entry, the status bar
+// and checks what is on screen for a user: the diagnostic and the Problems entry, the status bar
 // count, the inlay hint on the `def` line, the hover's table of calls, "Explain
 // failure" and its report, the explanation panel (diff, test result, Apply, charts),
 // then applies the verified fix (the quick fix in English, the panel's Apply button in
@@ -229,8 +229,8 @@ async function runLocale(locale) {
   const env = { ...process.env, XDG_CACHE_HOME: path.join(root, "cache"), HF_HUB_OFFLINE: "1" };
   log(`${locale}: scratch project ${project}`);
 
-  // In Japanese, the stand-in language pack goes in first: without a pack for the
-  // locale, VS Code falls back to English and tells extensions `en`.
+  // In Japanese, the stand-in language pack is installed first. Without a pack for the
+  // locale, VS Code falls back to English and reports `en` to extensions.
   const packages = locale === "ja" ? [JA_PACK, VSIX] : [VSIX];
   for (const vsix of packages) {
     execFileSync(NODE24, [CODE_SERVER, "--extensions-dir", path.join(root, "extensions"),

@@ -212,7 +212,7 @@ export async function deactivate(): Promise<void> {
   await stop();
 }
 
-/** What `tracefix.debugFailure` returns: where debugpy waits, and how to attach. */
+/** The result of `tracefix.debugFailure`: the address debugpy waits on, and the attach configuration. */
 interface DebugSession {
   nodeid: string;
   host: string;

@@ -85,9 +85,9 @@ class DapClient:
             while seq not in self._responses:
                 left = deadline - time.monotonic()
                 if self._closed:
-                    raise DapError(f"the debugger closed the connection before answering {command}")
+                    raise DapError(f"the debugger closed the connection before responding to {command}")
                 if left <= 0:
-                    raise DapTimeout(f"the debugger did not answer {command} within {timeout:g} s")
+                    raise DapTimeout(f"the debugger did not respond to {command} within {timeout:g} s")
                 self._waiting.wait(left)
             message = self._responses.pop(seq)
         if not message.get("success", False):

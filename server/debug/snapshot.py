@@ -67,7 +67,7 @@ class SnapshotFrame:
 
 @dataclass
 class FailureSnapshot:
-    """The state at the failure, as the `snapshot` section of a trace holds it."""
+    """The state at the failure, as stored in the `snapshot` section of a trace."""
 
     test_id: str
     stopped: bool  # False when the test ended without stopping at a failure
@@ -185,12 +185,12 @@ def take_snapshot(root: str, nodeid: str, *, interpreter: Interpreter | None = N
 
 def _read_failure(client: DapClient, debuggee: Debuggee, root: str, nodeid: str,
                   budget: SnapshotBudget) -> tuple[FailureSnapshot, bool]:
-    """Return the snapshot, and whether the debugger still answers requests."""
+    """Return the snapshot, and whether the debugger still responds to requests."""
     timeout = budget.request_seconds * 5
     client.request("initialize", {"clientID": "tracefix", "adapterID": "debugpy",
                                   "linesStartAt1": True, "columnsStartAt1": True,
                                   "pathFormat": "path"}, timeout=timeout)
-    # debugpy answers attach only after configurationDone, so it is not awaited here.
+    # debugpy responds to attach only after configurationDone, so it is not awaited here.
     attach = client.send("attach", {"justMyCode": True, "subProcess": False, "redirectOutput": False})
     client.event("initialized", timeout=timeout)
     client.request("setExceptionBreakpoints", {"filters": ["userUnhandled"]}, timeout=timeout)

@@ -186,7 +186,7 @@ def register(server: TracefixServer) -> None:
         root = ls.root_for(path)
         session = await asyncio.get_running_loop().run_in_executor(
             None, ls.snapshots.start_session, root, nodeid, ls.options.interpreter)
-        # Clients other than the VS Code extension attach by hand, so they are told where.
+        # Clients other than the VS Code extension attach by hand, so the message gives the address.
         ls.show_message(types.MessageType.Info, "lsp.debug.waiting", test=nodeid,
                         host=session["host"], port=session["port"])
         return {"nodeid": nodeid, **session}
@@ -252,7 +252,7 @@ def _hints(ls: TracefixServer, uri: str, lines: types.Range, *, tooltip: bool) -
 def _failing_test(ls: TracefixServer, args) -> tuple[str, str | None]:
     """Return the path of argument 0 (a uri) and the test of argument 1, else its first failing one.
 
-    With no test given and none failing, the user is told, and the node id is None.
+    With no test given and none failing, an info message is shown and the node id is None.
     """
     path = ls.path_of(_argument(args, 0, "uri"))
     nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)

@@ -5,7 +5,7 @@ on a thread of its own. debugpy's start-up and the re-run take a few seconds, an
 runs and hint refreshes must not wait for them. The snapshot joins the trace (`snapshot`),
 where the hover and the model's prompt find it. "Debug this failure" starts the test
 under debugpy, paused at the failure once a debugger attaches, and keeps the child
-until it ends, the server shuts down, or nobody attached within DEBUG_IDLE_SECONDS.
+until it ends, the server shuts down, or DEBUG_IDLE_SECONDS pass without a finished session.
 """
 
 from __future__ import annotations

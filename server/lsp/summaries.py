@@ -187,14 +187,14 @@ def calls_markdown(*, path_name: str, function: str, line: int, frames: Sequence
     numeric = 2 if show_depth else 1
     out.append("|" + "---:|" * numeric + "---|" * (len(columns) - numeric))
 
-    # Rows are numbered by call; a gap in the numbers (calls that ran no kept line)
-    # and the middle of a long list each get one row that counts what is missing.
+    # Rows are numbered by call. A gap in the numbers (calls that ran no kept line) and
+    # the middle of a long list each get one row that counts the missing calls.
     shown = list(enumerate(frames, start=1))
     if len(shown) > 2 * CALL_ROWS + 1:
         shown = shown[:CALL_ROWS] + shown[-CALL_ROWS:]
     previous = 0
     for position, frame in shown:
-        # Without a call number (older traces), a row's place in the recorded list stands in.
+        # Older traces have no call number, so the row's place in the recorded list is used.
         number = frame.call or position
         missing = number - previous - 1
         if missing > 0:

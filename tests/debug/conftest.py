@@ -83,9 +83,9 @@ def project(tmp_path: Path) -> Path:
 def debugpy_processes(folder: Path) -> dict[int, str]:
     """Return {pid: command line} of the debugpy processes that belong to `folder`.
 
-    A debuggee runs with its project (under `folder`) as working directory, and its
-    adapter runs from the debugpy link in the cache, which the fixture below puts under
-    `folder` too; other debugpy processes on the machine are not this test's.
+    A debuggee runs with its project (under `folder`) as working directory. Its adapter
+    runs from the debugpy link in the cache, which the fixture below puts under `folder`
+    too. Other debugpy processes on the machine belong to other tests.
     """
     found = {}
     for pid in os.listdir("/proc"):

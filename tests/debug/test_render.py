@@ -14,7 +14,7 @@ def snapshot() -> FailureSnapshot:
     return FailureSnapshot("t.py::test", True, "ValueError", "bad\nvalue", [frame])
 
 
-def test_prompt_lists_members_only_where_the_value_hides_them():
+def test_prompt_members_of_hidden_values():
     text = snapshot_prompt_text(snapshot())
 
     assert text.splitlines() == [

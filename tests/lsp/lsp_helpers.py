@@ -44,7 +44,7 @@ async def start(client: LanguageClient, root: Path, *, locale: str = "en",
         workspace_folders=[types.WorkspaceFolder(root.as_uri(), root.name)],
         locale=locale,
         # Background failure snapshots (a debugpy re-run each) are off unless a test
-        # asks for them, so that other tests do not pay for them.
+        # turns them on, so that other tests do not pay for them.
         initialization_options={"runOnOpen": False, "snapshot": False, **(options or {})},
     ))
 

@@ -68,7 +68,7 @@ def test_calls_table_rows_by_call_number_with_gaps():
     assert rows[7] == "| 100 | 100 | `100` | raised `ValueError: bad` |"
 
 
-def test_calls_table_cuts_a_long_list_without_call_numbers():
+def test_calls_table_without_call_numbers():
     # Traces written before call numbers existed have call=0: rows count by position.
     frames = [frame(0, x=str(n)) for n in range(30)]
     text = calls_markdown(path_name="m.py", function="f", line=1, frames=frames, calls=30,

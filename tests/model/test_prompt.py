@@ -363,7 +363,7 @@ def test_prompt_includes_failure_snapshot(shortest_path):
 
 def test_unreliable_trace_is_not_given_to_the_model(shortest_path):
     # The traced run ended differently from the untraced one: the prompt shows the code
-    # without trace comments, as the no-trace ablation does, and says why.
+    # without trace comments, as the no-trace ablation does, and gives the reason.
     import copy
 
     context = copy.deepcopy(shortest_path)

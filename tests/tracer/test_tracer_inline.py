@@ -136,8 +136,8 @@ def test_source_lines_split_like_python():
 
 
 def test_threads_not_traced_are_named_in_the_trace(tmp_path):
-    # A thread started by the traced code is not traced (settrace follows one thread);
-    # the trace names it, so a reader knows values may come from code it does not show.
+    # settrace follows one thread, so a thread started by the traced code is not traced.
+    # The trace names it, because values may come from code the trace does not show.
     source = "\n".join([
         "import threading",
         "",

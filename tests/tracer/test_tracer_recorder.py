@@ -140,7 +140,8 @@ def test_calls_are_counted_beyond_the_kept_frames():
     frames = [f for f in trace.frames if f.function == "factorial"]
     numbers = [f.call for f in frames]
     assert len(frames) < 12
-    assert numbers[:3] == [1, 2, 3] and numbers[-1] == 12
+    assert numbers[:3] == [1, 2, 3]
+    assert numbers[-1] == 12
     assert numbers == sorted(numbers)
     # The n-th call of factorial(12) has n = 13 - call.
     assert all(f.args == {"n": str(13 - f.call)} for f in frames)

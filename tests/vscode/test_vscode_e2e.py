@@ -1,10 +1,11 @@
 """Run the extension's end-to-end test in a real VS Code (code-server + headless Chromium).
 
-`client-vscode/e2e/run.sh` installs what it needs (apt: chromium, a Japanese font,
-libkrb5-dev; npm: Node.js 24, code-server, playwright-core, vsce), packages the
-extension, and checks in English and then in Japanese what a user sees on QuixBugs
-`gcd`: the diagnostic, the status bar, the inlay hint, the hover, "Explain failure",
-the panel, the applied fix and the passing tests. This test runs it and checks that
+`client-vscode/e2e/run.sh` installs what it needs: chromium, a Japanese font and
+libkrb5-dev with apt, and Node.js 24, code-server and playwright-core with npm. It
+packages the extension with `npm run package`. Then, in English and in Japanese, it
+checks what is on screen for QuixBugs `gcd`: the diagnostic, the status bar, the
+inlay hint, the hover, "Explain failure", the panel, the applied fix and the passing
+tests. This test runs it and checks that
 each step left its screenshot.
 """
 
