@@ -83,16 +83,18 @@ def pytest_configure(config: pytest.Config) -> None:
     root = os.path.abspath(config.getoption("tracefix_root") or str(config.rootpath))
 
     if report_path is not None:
+        from .isolation import TestIsolation
         from .report import ReportWriter
 
-        config.pluginmanager.register(
-            ReportWriter(
-                os.path.abspath(report_path),
-                root=root,
-                coverage=config.getoption("tracefix_coverage"),
-            ),
-            "tracefix-report",
+        writer = ReportWriter(
+            os.path.abspath(report_path),
+            root=root,
+            coverage=config.getoption("tracefix_coverage"),
         )
+        config.pluginmanager.register(writer, "tracefix-report")
+        # Runs made by tracefix put back the working directory and environment after
+        # each test, so an outcome does not depend on which tests ran before.
+        config.pluginmanager.register(TestIsolation(writer.write_leak), "tracefix-isolation")
 
     if trace_dir is not None:
         from .pytest_trace import TracingPlugin

@@ -7,6 +7,10 @@ from `pytest_runtest_makereport`, where the call's outcome and exception are kno
 `DIR/<sha1(nodeid)[:16]>.json`, plus a line `{"nodeid": ..., "file": name}` in
 `DIR/index.jsonl`.
 
+Only the process that loaded the plugin records and writes. A child forked by a test
+(which may return into pytest and run the rest of the session) records and writes
+nothing, so it cannot overwrite the parent's traces.
+
 Invariant: the plugin never changes a test's outcome. The hook wrappers are old-style
 (`hookwrapper=True`), so the test's exception is never raised inside them. Every step
 of recording and writing is guarded, and a failure to write is reported on stderr.
@@ -24,6 +28,7 @@ import pytest
 
 from .config import TraceConfig
 from .failure import build_failure
+from .isolation import exit_request
 from .session import Recording
 from .trace_format import write_trace
 
@@ -38,6 +43,7 @@ class TracingPlugin:
         self.config = config
         self.only = set(only)
         self._recordings: dict[str, Recording] = {}
+        self.pid = os.getpid()
 
     def _selected(self, nodeid: str) -> bool:
         if not self.only:
@@ -47,11 +53,13 @@ class TracingPlugin:
 
     @pytest.hookimpl(hookwrapper=True, trylast=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        if not self._selected(item.nodeid):
+        if not self._selected(item.nodeid) or os.getpid() != self.pid:
             yield
             return
-        recording: Recording | None = Recording(self.config)
+        recording: Recording | None = None
         try:
+            # Built inside the try: no error of the tracer may reach the test.
+            recording = Recording(self.config)
             recording.start()
         except Exception as exc:
             _warn(item.nodeid, "could not start recording", exc)
@@ -69,14 +77,16 @@ class TracingPlugin:
         if call.when != "call":
             return
         recording = self._recordings.pop(item.nodeid, None)
-        if recording is None:
+        if recording is None or os.getpid() != self.pid:
             return
         try:
             report = outcome.get_result()
             trace = recording.trace(item.nodeid)
             trace.outcome = _outcome_of(report)
             excinfo = call.excinfo
-            if excinfo is not None and trace.outcome in ("failed", "xfailed"):
+            if exit_request(excinfo) is not None and trace.outcome == "failed":
+                trace.outcome = "crashed"  # as the report says; see isolation.exit_request
+            if excinfo is not None and trace.outcome in ("failed", "xfailed", "crashed"):
                 failure, notes = build_failure(
                     excinfo.type, excinfo.value, excinfo.tb, _message_of(report, excinfo),
                     recording.recorder.scope, recording.recorder.renderer,

@@ -3,7 +3,9 @@
 The runner reads this file instead of pytest's console output. Each line is flushed as
 soon as it is written. So when the test process dies (`os._exit`, a segfault, SIGKILL
 from the watchdog), the lines written before are still on disk, and the runner can tell
-which test was running. Nothing is fsync'ed because the reader runs on the same
+which test was running. Only the process that opened the file writes to it: a child
+forked by a test, which may return into pytest and finish the session on its own,
+writes nothing. Nothing is fsync'ed because the reader runs on the same
 machine right after the process exits, and the page cache survives a killed process.
 
 Events, in order:
@@ -12,7 +14,12 @@ Events, in order:
     {"event": "collect-error", "nodeid": ..., "message": ..., "longrepr": ...}
     {"event": "start", "nodeid": ...}
     {"event": "result", "nodeid": ..., "when": ..., "outcome": ..., ...}
+    {"event": "leak", "nodeid": ..., "cwd": ..., "env_added": [...], ...}
     {"event": "finish", "exitstatus": n}
+
+A phase that raised SystemExit (the test called `sys.exit`) has the outcome `crashed`.
+A leak event follows a test that left the working directory or the environment changed
+(see `isolation.TestIsolation`, which has put them back).
 
 A result is written for the setup phase when it did not pass, for the call phase when it
 ran, and for the teardown phase always, so a test without a teardown result did not
@@ -39,6 +46,7 @@ from typing import Any, Callable
 
 import pytest
 
+from .isolation import exit_request
 from .scope import ProjectScope
 
 # Bounds on the text copied from a report, in characters. A cut longrepr keeps its end,
@@ -230,11 +238,13 @@ class ReportWriter:
         if directory:
             os.makedirs(directory, exist_ok=True)
         self._out = open(path, "w", encoding="utf-8")
+        self._pid = os.getpid()
         self._broken = False
         self._stacks = self._register_stack_dump(path + STACKS_SUFFIX)
         self._coverage: _MonitoringLines | _SettraceLines | None = None
         self._coverage_note = ""
         self._is_project = project_file_filter(root)
+        self._exits: dict[tuple[str, str], str] = {}  # (nodeid, phase) -> "sys.exit(3)"
         if coverage:
             self._coverage = self._make_coverage(self._is_project)
 
@@ -260,7 +270,7 @@ class ReportWriter:
         return _SettraceLines(is_project)
 
     def _write(self, event: dict[str, Any]) -> None:
-        if self._broken:
+        if self._broken or os.getpid() != self._pid:
             return
         try:
             # ensure_ascii keeps lone surrogates from test output writable.
@@ -293,9 +303,23 @@ class ReportWriter:
             self._coverage.take()
             self._coverage.start()
 
+    def write_leak(self, nodeid: str, leak: dict[str, Any]) -> None:
+        self._write({"event": "leak", "nodeid": nodeid, **leak})
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        yield
+        exited = exit_request(call.excinfo)
+        if exited is not None:
+            self._exits[(item.nodeid, call.when)] = exited
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        exited = self._exits.pop((report.nodeid, report.when), None)
         if report.when == "setup" and report.passed:
             return
+        outcome, message = _outcome(report), _message(report)
+        if exited is not None and outcome in ("failed", "error"):
+            outcome, message = "crashed", f"the test called {exited}"
         lines = None
         if self._coverage is not None:
             if report.when == "teardown":
@@ -305,9 +329,9 @@ class ReportWriter:
             "event": "result",
             "nodeid": report.nodeid,
             "when": report.when,
-            "outcome": _outcome(report),
+            "outcome": outcome,
             "duration": report.duration,
-            "message": bound_text(_message(report), MAX_MESSAGE_CHARS),
+            "message": bound_text(message, MAX_MESSAGE_CHARS),
             "crash": _crash_location(report, self._is_project),
             "longrepr": bound_text(report.longreprtext or "", MAX_LONGREPR_CHARS, keep_tail=True),
             "lines": lines,

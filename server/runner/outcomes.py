@@ -43,6 +43,7 @@ class TestOutcome:
     crash_line: int | None = None
     longrepr: str = ""
     lines: list[tuple[str, int]] | None = None  # project lines executed, with coverage
+    leak: dict[str, Any] | None = None  # what the test left changed; see describe_leak
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Report:
     started: list[str] = field(default_factory=list)
     results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     collect_errors: dict[str, str] = field(default_factory=dict)  # nodeid -> longrepr
+    leaks: dict[str, dict[str, Any]] = field(default_factory=dict)  # nodeid -> leak event
     finished: bool = False
     exitstatus: int | None = None
 
@@ -83,6 +85,9 @@ def read_report(path: str) -> Report:
             report.started.append(event["nodeid"])
         elif kind == "result":
             report.results.setdefault(event["nodeid"], []).append(event)
+        elif kind == "leak":
+            report.leaks[event["nodeid"]] = {
+                k: v for k, v in event.items() if k not in ("event", "nodeid")}
         elif kind == "finish":
             report.finished = True
             report.exitstatus = event.get("exitstatus")
@@ -198,8 +203,27 @@ def build_outcomes(
             outcome.message = (f"the test process {describe_exit(exit_code)} while this test "
                                f"was running{phase_note}")
 
+    for nodeid, leak in report.leaks.items():
+        if nodeid in outcomes:
+            outcomes[nodeid].leak = leak
+
     ordered: dict[str, TestOutcome] = {}
     for nodeid in report.collected:
         ordered[nodeid] = outcomes.pop(nodeid, None) or TestOutcome(nodeid, "not-run")
     ordered.update(outcomes)  # started but not collected: should not happen, kept anyway
     return ordered
+
+
+def describe_leak(leak: dict[str, Any]) -> str:
+    """One sentence on what a test left changed, which the test process has put back."""
+    parts = []
+    if "cwd" in leak:
+        where = "a deleted folder" if leak["cwd"] is None else leak["cwd"]
+        parts.append(f"the working directory ({where})")
+    for key, what in (("env_added", "added"), ("env_removed", "removed"),
+                      ("env_changed", "changed")):
+        if leak.get(key):
+            parts.append(f"environment variables {what} ({', '.join(leak[key])})")
+    restored = ("could not be restored: " + leak["cwd_not_restored"]
+                if "cwd_not_restored" in leak else "was restored before the next test")
+    return f"the test left {'; '.join(parts)} changed; this state {restored}"

@@ -18,7 +18,7 @@ from .bootstrap import PLUGIN_MODULE, child_environment
 from .interpreter import Interpreter, InterpreterError, find_interpreter
 from .outcomes import FAILING_OUTCOMES, TestOutcome, build_outcomes, find_stuck_at, read_report
 from .paths import new_run_dir
-from .process import run_process
+from .process import HEAD_BYTES, TAIL_BYTES, run_process
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,11 @@ def _read_trace_index(trace_dir: str) -> dict[str, str]:
     return traces
 
 
+# A run whose process died (os._exit, a crash, the watchdog) leaves the tests after the one
+# that was running as not-run. They are run again in a new process, at most this many times.
+MAX_CONTINUATIONS = 3
+
+
 def run_pytest(
     root: str,
     selectors: Iterable[str],
@@ -116,14 +121,77 @@ def run_pytest(
     """Run the selected tests of the project at `root` and return their outcomes.
 
     `selectors` are node ids or paths relative to `root`, and none runs pytest's default
-    selection. `timeout` bounds the whole run in seconds. `env` adds to or overrides the
-    server's environment. `trace_dir` turns recording on, limited to `trace_only` when
-    given. `stop_on_failure` passes `-x`.
+    selection. `timeout` bounds each pytest process in seconds. `env` adds to or
+    overrides the server's environment. `trace_dir` turns recording on, limited to
+    `trace_only` when given. `stop_on_failure` passes `-x`.
+
+    When the process dies while a test runs (the test called `os._exit`, crashed the
+    interpreter or hung until the watchdog killed it), the tests it had not started yet
+    are run in a new process, so one test cannot take the outcomes of the others with
+    it; see MAX_CONTINUATIONS.
     """
-    root = os.path.abspath(root)
     selectors = _check_selectors(selectors)
     if interpreter is None:
-        interpreter = find_interpreter(root)
+        interpreter = find_interpreter(os.path.abspath(root))
+    options = dict(interpreter=interpreter, timeout=timeout, coverage=coverage,
+                   trace_dir=trace_dir, trace_only=list(trace_only),
+                   trace_options=trace_options, env=env)
+    result = _run_once(root, selectors, collect_only=collect_only,
+                       stop_on_failure=stop_on_failure, **options)
+    if collect_only or stop_on_failure:
+        return result
+    for _ in range(MAX_CONTINUATIONS):
+        died = any(o.outcome in ("crashed", "timeout") for o in result.outcomes.values())
+        rest = [n for n, o in result.outcomes.items() if o.outcome == "not-run"]
+        if not (died and rest):
+            break
+        logger.info("the pytest process in %s died; running the %d test(s) it did not start",
+                    root, len(rest))
+        result = _merge(result, _run_once(root, rest, **options))
+    return result
+
+
+def _merge(first: RunResult, then: RunResult) -> RunResult:
+    """Combine a run with its continuation: the continuation's outcomes fill the gaps."""
+    outcomes = dict(first.outcomes)
+    for nodeid, outcome in then.outcomes.items():
+        if nodeid in outcomes and outcomes[nodeid].outcome == "not-run":
+            outcomes[nodeid] = outcome
+    room = max(0, HEAD_BYTES + TAIL_BYTES - len(first.output))
+    return RunResult(
+        outcomes=outcomes,
+        collected=first.collected,
+        exit_code=first.exit_code,
+        timed_out=first.timed_out or then.timed_out,
+        stuck_at=first.stuck_at or then.stuck_at,
+        output=first.output + then.output[:room],
+        output_dropped=first.output_dropped + then.output_dropped
+        + max(0, len(then.output) - room),
+        duration=first.duration + then.duration,
+        command=first.command,
+        traces={**first.traces, **then.traces},
+        collect_errors={**first.collect_errors, **then.collect_errors},
+        run_dir=first.run_dir,
+    )
+
+
+def _run_once(
+    root: str,
+    selectors: Iterable[str],
+    *,
+    interpreter: Interpreter | None,
+    timeout: float,
+    coverage: bool = False,
+    trace_dir: str | None = None,
+    trace_only: Iterable[str] = (),
+    trace_options: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    collect_only: bool = False,
+    stop_on_failure: bool = False,
+) -> RunResult:
+    """One pytest process; see run_pytest."""
+    root = os.path.abspath(root)
+    assert interpreter is not None
     run_dir = new_run_dir(root)
     report_path = os.path.join(run_dir, REPORT_NAME)
 

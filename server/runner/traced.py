@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 from tracefix.tracer.trace_format import Trace, TraceFormatError, read_trace
 
 from .interpreter import Interpreter, find_interpreter
+from .outcomes import describe_leak
 from .paths import new_run_dir
 from .pytest_run import RunResult, run_pytest
 
@@ -80,6 +81,9 @@ def _record(
             logger.warning("cannot read the trace of %s from %s: %s", nodeid, path, exc)
             continue
         check_reliability(trace, baseline, traced)
+        outcome = traced.outcomes.get(nodeid)
+        if outcome is not None and outcome.leak:
+            trace.notes.append(describe_leak(outcome.leak))
         traces[nodeid] = trace
     return traces, traced
 
