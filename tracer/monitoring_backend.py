@@ -11,8 +11,9 @@ Exceptions are reported like the settrace backend does: `__exception__` on the l
 that raised (RAISE), and on the calling line of each recorded frame the exception
 passes through (EXCEPTION_HANDLED there, or PY_UNWIND when it leaves the frame).
 
-Only the thread that starts recording is recorded; events from other threads are
-ignored and their names listed in `Trace.threads_not_traced`.
+Only the thread that starts recording is recorded. Events from other threads are
+ignored, and the threads that run project code are named in `Trace.threads_not_traced`
+(see `other_threads.OtherThreads`).
 
 The backend takes a free tool id (3 and 4 are not reserved by CPython; 0, 1, 2 and 5
 are the debugger, coverage, profiler and optimizer ids), never one in use, and frees
@@ -55,7 +56,7 @@ class MonitoringBackend:
         self.rec = recorder
         self.tool: int | None = None
         self.thread = 0
-        self.other_threads: set[int] = set()
+        self.other_threads = recorder.other_threads
 
     def start(self) -> None:
         monitoring = sys.monitoring
@@ -112,11 +113,6 @@ class MonitoringBackend:
         ):
             monitoring.register_callback(tool, event, None)
         monitoring.free_tool_id(tool)
-        for ident in self.other_threads:
-            thread = threading._active.get(ident)  # type: ignore[attr-defined]
-            name = thread.name if thread is not None else f"thread {ident}"
-            if name not in self.rec.threads_not_traced:
-                self.rec.threads_not_traced.append(name)
 
     def fail(self, exc: Exception) -> None:
         self.detach()
@@ -135,8 +131,8 @@ class MonitoringBackend:
     def _top(self, code: CodeType) -> LiveFrame | None:
         """Return the recorded frame running `code` on this thread, if any."""
         if threading.get_ident() != self.thread:
-            if self.rec.infos.get(code) is not None:
-                self.other_threads.add(threading.get_ident())
+            if self.other_threads.is_project(code):
+                self.other_threads.saw(code)
             return None
         stack = self.rec.stack
         if stack and stack[-1].info.code is code:
@@ -145,6 +141,8 @@ class MonitoringBackend:
 
     def _on_start(self, code: CodeType, offset: int) -> Any:
         try:
+            if threading.get_ident() != self.thread:
+                return self._elsewhere(code)
             info = self.rec.code_info(code)
             if info is None:
                 return sys.monitoring.DISABLE
@@ -155,7 +153,16 @@ class MonitoringBackend:
             self.fail(exc)
         return None
 
+    def _elsewhere(self, code: CodeType) -> Any:
+        """Handle an event of another thread, which `Recorder.code_info` must not see."""
+        if not self.other_threads.is_project(code):
+            return sys.monitoring.DISABLE
+        self.other_threads.saw(code)
+        return None
+
     def _resume(self, code: CodeType) -> bool:
+        if threading.get_ident() != self.thread:
+            return self._elsewhere(code) is None
         info = self.rec.code_info(code)
         if info is None:
             return False
@@ -188,7 +195,7 @@ class MonitoringBackend:
         try:
             lf = self._top(code)
             if lf is None:
-                return sys.monitoring.DISABLE if self.rec.infos.get(code) is None else None
+                return None if self.other_threads.is_project(code) else sys.monitoring.DISABLE
             kept = self.rec.keep_value(value)
             self.rec.finish_line(lf, lf.frame.f_locals, RETURN_KEY, kept)
             lf.record.returned = kept
@@ -201,7 +208,7 @@ class MonitoringBackend:
         try:
             lf = self._top(code)
             if lf is None:
-                return sys.monitoring.DISABLE if self.rec.infos.get(code) is None else None
+                return None if self.other_threads.is_project(code) else sys.monitoring.DISABLE
             self.rec.finish_line(lf, lf.frame.f_locals, YIELD_KEY, self.rec.keep_value(value))
             self.rec.stack.pop()
             self.rec.suspended[lf.frame] = lf
@@ -259,15 +266,16 @@ class MonitoringBackend:
         get_ident = threading.get_ident
         thread = threading.get_ident()
         disable = sys.monitoring.DISABLE
+        elsewhere = self._elsewhere
         raw_scalars = RAW_SCALARS
 
         def on_line(code: CodeType, line: int) -> Any:
             try:
                 if not stack or stack[-1].info.code is not code or get_ident() != thread:
+                    if get_ident() != thread:
+                        return elsewhere(code)
                     if rec.code_info(code) is None:
                         return disable
-                    if get_ident() != thread:
-                        self.other_threads.add(get_ident())
                     return None
                 # The hot path: see the contract in recorder.py, and the settrace
                 # backend for why locals are read with `[]`.

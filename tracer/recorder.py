@@ -44,6 +44,7 @@ from .lines import (
     line_bindings,
     line_candidates,
 )
+from .other_threads import OtherThreads
 from .scope import ProjectScope
 from .trace_format import (
     EXCEPTION_KEY,
@@ -212,7 +213,8 @@ class Recorder:
         self.budget: BudgetHit | None = None
         self.notes: list[str] = []
         self.thread_name = ""
-        self.threads_before: set[int] = set()
+        self.thread_ident = 0
+        self.other_threads = OtherThreads(self.scope, self.infos)
         self.threads_not_traced: list[str] = []
 
     # -- lifecycle ----------------------------------------------------------------
@@ -229,7 +231,7 @@ class Recorder:
         self.depth_limit = sys.getrecursionlimit() - depth - _RECURSION_MARGIN
         self.started = time.perf_counter()
         self.thread_name = threading.current_thread().name
-        self.threads_before = {t.ident for t in threading.enumerate() if t.ident is not None}
+        self.thread_ident = threading.get_ident()
         self.active = True
 
     def end(self) -> None:
@@ -241,10 +243,8 @@ class Recorder:
                 lf.p_slot = None
         self.stack.clear()
         self.suspended.clear()
-        current = threading.get_ident()
-        for thread in threading.enumerate():
-            if thread.ident not in self.threads_before and thread.ident != current:
-                self.threads_not_traced.append(thread.name)
+        self.other_threads.sample(self.thread_ident)
+        self.threads_not_traced = list(self.other_threads.names)
 
     # -- slow paths called by the backends -------------------------------------------
 

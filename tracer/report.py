@@ -3,9 +3,9 @@
 The runner reads this file instead of pytest's console output. Each line is flushed as
 soon as it is written. So when the test process dies (`os._exit`, a segfault, SIGKILL
 from the watchdog), the lines written before are still on disk, and the runner can tell
-which test was running. Only the process that opened the file writes to it: a child
-forked by a test, which may return into pytest and finish the session on its own,
-writes nothing. Nothing is fsync'ed because the reader runs on the same
+which test was running. Only the process that opened the file writes to it. A child
+forked by a test writes nothing, even when it returns into pytest and finishes the
+session on its own. Nothing is fsync'ed because the reader runs on the same
 machine right after the process exits, and the page cache survives a killed process.
 
 Events, in order:

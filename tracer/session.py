@@ -1,13 +1,49 @@
-"""Start and stop one recording with the backend that the configuration selects."""
+"""Start and stop one recording with the backend that the configuration selects.
+
+A recording belongs to the process that started it. When the test forks (`os.fork`, or
+multiprocessing with the fork start method), the child stops recording at once, so it
+neither records nor writes anything. The parent's trace gets a note that code ran in a
+child process that was not traced.
+
+NOTE: a child started without a fork of this process (multiprocessing's spawn or
+forkserver start method, `subprocess`) is not noted.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .config import TraceConfig
 from .foreign import reraise_foreign
 from .recorder import Recorder
 from .trace_format import Trace
+
+
+# Recordings started and not yet stopped in this process. Fork handlers cannot be
+# unregistered, so they are registered once per process and act on this list.
+_running: list["Recording"] = []
+_fork_handlers_registered = False
+
+
+def _after_fork_in_parent() -> None:
+    for recording in _running:
+        recording.forks += 1
+
+
+def _after_fork_in_child() -> None:
+    for recording in _running:
+        recording.abandon()
+    _running.clear()
+
+
+def _register_fork_handlers() -> None:
+    global _fork_handlers_registered
+    if _fork_handlers_registered or not hasattr(os, "register_at_fork"):
+        return
+    os.register_at_fork(after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
+    _fork_handlers_registered = True
 
 
 class Recording:
@@ -25,15 +61,23 @@ class Recording:
         self.recorder = Recorder(config)
         self.backend: Any = None
         self.backend_name = config.resolved_backend()
+        self.forks = 0  # child processes forked while recording
+        self.abandoned = False  # True in a forked child
 
     def start(self) -> "Recording":
+        _register_fork_handlers()
+        self._start_backend()
+        _running.append(self)
+        return self
+
+    def _start_backend(self) -> None:
         if self.backend_name == "monitoring":
             from .monitoring_backend import MonitoringBackend, MonitoringUnavailable
 
             try:
                 self.backend = MonitoringBackend(self.recorder)
                 self.backend.start()
-                return self
+                return
             except MonitoringUnavailable as exc:
                 self.recorder.notes.append(f"sys.monitoring not used ({exc}); fell back to settrace")
                 self.backend_name = "settrace"
@@ -41,7 +85,18 @@ class Recording:
 
         self.backend = SettraceBackend(self.recorder)
         self.backend.start()
-        return self
+
+    def abandon(self) -> None:
+        """Stop recording in a forked child, which must not record or write anything.
+
+        Runs in the child right after the fork, in the thread that forked.
+        """
+        self.abandoned = True
+        self.recorder.active = False
+        try:
+            self.backend.detach()
+        except Exception:
+            pass  # nothing in the child reads this recording
 
     def stop(self) -> None:
         """Stop recording and restore the previous tracer.
@@ -49,13 +104,21 @@ class Recording:
         An Exception while stopping is noted in the trace instead of raised, so a
         test's outcome never depends on it.
         """
-        if self.backend is None:
+        if self in _running:
+            _running.remove(self)
+        if self.backend is None or self.abandoned:
             return
         try:
             self.backend.stop()
         except Exception as exc:
             reraise_foreign(exc)
             self.recorder.notes.append(f"stopping the recorder failed: {type(exc).__name__}: {exc}")
+        if self.forks:
+            self.recorder.notes.append(
+                f"the test forked {self.forks} child process(es) while recording (os.fork, "
+                "or multiprocessing with the fork start method); code that ran in them is "
+                "not traced"
+            )
 
     def trace(self, test_id: str = "") -> Trace:
         """Build the Trace of what was recorded (after `stop`)."""

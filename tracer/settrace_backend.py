@@ -11,17 +11,21 @@ recorder keeps its `LiveFrame` in `Recorder.suspended` in between, so one genera
 is one `Frame` in the trace.
 
 Only the thread that starts recording is traced (`sys.settrace` is per thread).
+`other_threads.ThreadWatch` finds the other threads that run project code, so the
+trace can name them.
 """
 
 from __future__ import annotations
 
 import dis
 import sys
+import threading
 from types import FrameType
 from typing import Any, Callable
 
 from .foreign import raised_outside_tracer, without_tracer_frames
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
+from .other_threads import ThreadWatch
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import RAW_SCALARS, Rendered
 
@@ -39,12 +43,14 @@ class SettraceBackend:
         self.previous: Any = None
         self.attached = False
         self.global_trace = self._make_global_trace()
+        self.watch = ThreadWatch(recorder.other_threads)
 
     def start(self) -> None:
         self.previous = sys.gettrace()
         self.rec.begin()
         self.attached = True
         sys.settrace(self.global_trace)
+        self.watch.start()
 
     def stop(self) -> None:
         """Restore the previous trace function; safe to call more than once."""
@@ -65,9 +71,14 @@ class SettraceBackend:
         self.rec.end()
 
     def detach(self) -> None:
+        self.watch.stop()
         if not self.attached:
             return
         self.attached = False
+        if threading.get_ident() != self.rec.thread_ident:
+            # A child process forked by another thread: the recorded thread does not
+            # exist there, and this thread's trace function is not ours.
+            return
         sys.settrace(self.previous)
         # Frames still running keep our local trace function in f_trace; with a
         # previous tracer restored it would keep calling it.

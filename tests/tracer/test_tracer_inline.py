@@ -141,9 +141,16 @@ def test_threads_not_traced_are_named_in_the_trace(tmp_path):
     source = "\n".join([
         "import threading",
         "",
+        "def wait(started, release):",
+        "    started.set()",
+        "    release.wait()",
+        "",
         "def f(release):",
-        "    worker = threading.Thread(target=release.wait, name='tracefix-test-worker')",
+        "    started = threading.Event()",
+        "    worker = threading.Thread(target=wait, args=(started, release),",
+        "                              name='tracefix-test-worker')",
         "    worker.start()",
+        "    started.wait()",
         "    return worker",
         "",
     ])
@@ -155,7 +162,7 @@ def test_threads_not_traced_are_named_in_the_trace(tmp_path):
     finally:
         release.set()
 
-    assert trace.threads_not_traced == ["tracefix-test-worker"]
+    assert trace.threads_not_traced == ["tracefix-test-worker (wait)"]
     text = render_inline(trace, sources)
-    assert text.rstrip().endswith(
-        "# NOTE: other threads ran while recording and are not traced: tracefix-test-worker")
+    assert text.rstrip().endswith("# NOTE: other threads ran while recording and are not "
+                                  "traced: tracefix-test-worker (wait)")
