@@ -30,7 +30,7 @@ from typing import Any
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
 from .foreign import raised_outside_tracer, without_tracer_frames
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
-from .values import RAW_SCALARS, Rendered
+from .values import RAW_INT_BOUND, RAW_SCALARS, RAW_TEXT_MAX, Rendered
 
 _TOOL_PREFERENCE = (3, 4, 2, 5, 1, 0)
 _MISSING = object()
@@ -268,6 +268,7 @@ class MonitoringBackend:
         disable = sys.monitoring.DISABLE
         elsewhere = self._elsewhere
         raw_scalars = RAW_SCALARS
+        keep_value = rec.keep_value
 
         def on_line(code: CodeType, line: int) -> Any:
             try:
@@ -307,6 +308,12 @@ class MonitoringBackend:
                                     if cls is type(old) and value == old:
                                         continue
                                     snap[name] = value
+                                    # A long str or a huge int is cut now: see RAW_TEXT_MAX.
+                                    if cls is int:
+                                        if not -RAW_INT_BOUND < value < RAW_INT_BOUND:
+                                            value = keep_value(value)
+                                    elif (cls is str or cls is bytes) and len(value) > RAW_TEXT_MAX:
+                                        value = keep_value(value)
                                     if values is None:
                                         values = {name: value}
                                     else:

@@ -37,6 +37,7 @@ from typing import Any
 
 from .compress import LineStore, compact
 from .config import TraceConfig
+from .frame_locals import not_recorded_note, reads_own_locals
 from .lines import (
     CO_GENERATOR_LIKE,
     CO_OPTIMIZED,
@@ -258,6 +259,11 @@ class Recorder:
         info = None
         if path is not None:
             info = CodeInfo(code, self._file_number(path))
+        if info is not None and code.co_flags & CO_OPTIMIZED and reads_own_locals(code):
+            # Reading this frame's locals would change the dict that locals() returned.
+            self.notes.append(not_recorded_note(info.qualname, code.co_filename,
+                                                code.co_firstlineno))
+            info = None
         self.infos[code] = info
         return info
 
@@ -289,8 +295,14 @@ class Recorder:
         """Start recording a new activation of `info`; reads its arguments."""
         stack = self.stack
         if len(stack) >= self.depth_limit:
+            # NOTE: recording does not resume once the stack unwinds. A trace callback
+            # this close to the limit can itself raise RecursionError, and then CPython
+            # removes the settrace function, or the error surfaces in the program under
+            # sys.monitoring.
             self.stop_for("recursion", sys.getrecursionlimit(),
-                          f"{len(stack)} recorded frames deep, close to the recursion limit")
+                          f"{len(stack)} recorded frames deep, close to the recursion limit: "
+                          "deeper calls and the rest of the test, including code that "
+                          "catches a RecursionError, were not recorded")
             raise StopRecording()
         parent = stack[-1].record.id if stack else None
         info.calls += 1
@@ -412,7 +424,7 @@ class Recorder:
                 snap[name] = value
                 if values is None:
                     values = {}
-                values[name] = value
+                values[name] = self.keep_value(value)
             else:
                 values = self.changed(lf, name, value, values)
         return values

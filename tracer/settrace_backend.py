@@ -27,7 +27,7 @@ from .foreign import raised_outside_tracer, without_tracer_frames
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
 from .other_threads import ThreadWatch
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
-from .values import RAW_SCALARS, Rendered
+from .values import RAW_INT_BOUND, RAW_SCALARS, RAW_TEXT_MAX, Rendered
 
 _RETURN_OPCODES = frozenset(
     dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap
@@ -153,6 +153,7 @@ class SettraceBackend:
         fail = self.fail
         detach = self.detach
         raw_scalars = RAW_SCALARS
+        keep_value = rec.keep_value
 
         def make_local(lf: LiveFrame) -> Callable[..., Any]:
             # A few per-frame cells are worth their creation cost in loops.
@@ -191,6 +192,12 @@ class SettraceBackend:
                                             if cls is type(old) and value == old:
                                                 continue
                                             snap[name] = value
+                                            # A long str or a huge int is cut now: see RAW_TEXT_MAX.
+                                            if cls is int:
+                                                if not -RAW_INT_BOUND < value < RAW_INT_BOUND:
+                                                    value = keep_value(value)
+                                            elif (cls is str or cls is bytes) and len(value) > RAW_TEXT_MAX:
+                                                value = keep_value(value)
                                             if values is None:
                                                 values = {name: value}
                                             else:

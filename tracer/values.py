@@ -6,8 +6,8 @@ effects, raise, or take long. So this module never calls a method found on a use
 type. It dispatches on the exact type (`type(x) is int`, never `isinstance`, because a
 subclass can override everything), renders built-in types itself, reads user objects
 through the C-level `__dict__` and slot descriptors of `object` and `type`, and formats
-a few well-known library types (numpy arrays, datetime, Decimal, Fraction, paths, enums)
-with their own library code, which is not user code.
+a few well-known library types (numpy arrays, pandas frames, datetime, Decimal,
+Fraction, paths, enums) with their own library code, which is not user code.
 
 Rendering never raises: any failure falls back to `<TypeName object>`.
 """
@@ -25,16 +25,25 @@ import types
 from typing import Any, Callable
 
 from .foreign import reraise_foreign
+from .pandas_values import pandas_handler
 
 # Exact types whose instances can be kept as they are and rendered after recording,
 # because nothing can change them in place, and whose `==` is the built-in one, so
 # comparing two of the same type runs no user code. `tuple` can be kept raw only
 # when its items can, see `is_raw`.
 RAW_SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
+# NOTE: `type(x) in RAW_SCALARS` and the per-type handler caches hash the class, so a
+# metaclass that defines `__hash__` (or `__eq__`) has it called by the tracer.
 
 MAX_DEPTH = 4  # nesting levels rendered before a container shows as `[...]`
 RAW_TUPLE_ITEMS = 8  # longer tuples are rendered at once instead of kept raw
 _MAX_INT_BITS = 256  # larger ints are shown by digit count, not in full
+# Ints at or beyond this magnitude are rendered at once instead of kept raw.
+RAW_INT_BOUND = 1 << _MAX_INT_BITS
+# Longer str and bytes are rendered (cut) at once instead of kept raw. Otherwise a loop
+# that grows a string keeps one copy per hit until loop compression drops the hit, so
+# memory grows with the square of the loop's length.
+RAW_TEXT_MAX = 1024
 
 # The descriptors of `type` and `object` themselves. Calling them reads the C-level
 # slot directly, so a metaclass property named `__qualname__` or a class attribute
@@ -105,16 +114,28 @@ def qualified_type_name(cls: type) -> str:
 
 
 def is_raw(value: Any) -> bool:
-    """Return True when `value` can be kept as is and rendered after recording."""
+    """Return True when `value` can be kept as is and rendered after recording.
+
+    That is a RAW_SCALARS instance of bounded size, or a short tuple of those.
+    """
     cls = type(value)
     if cls in RAW_SCALARS:
-        return True
+        return _is_small(value, cls)
     if cls is tuple and len(value) <= RAW_TUPLE_ITEMS:
         for item in value:
-            if type(item) not in RAW_SCALARS:
+            item_cls = type(item)
+            if item_cls not in RAW_SCALARS or not _is_small(item, item_cls):
                 return False
         return True
     return False
+
+
+def _is_small(value: Any, cls: type) -> bool:
+    if cls is str or cls is bytes:
+        return len(value) <= RAW_TEXT_MAX
+    if cls is int:
+        return -RAW_INT_BOUND < value < RAW_INT_BOUND
+    return True
 
 
 def truncate(text: str, width: int) -> str:
@@ -237,6 +258,10 @@ class Renderer:
                 return self._ndarray
             if name in _NUMPY_SCALARS:
                 return self._numpy_scalar
+        if isinstance(module, str) and (module == "pandas" or module.startswith("pandas.")):
+            handler = pandas_handler(self, cls)
+            if handler is not None:
+                return handler
         if _type_flags(cls) & _HEAPTYPE:
             return self._object
         # A C type from a library or the standard library that has no handler here:
