@@ -12,6 +12,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from .scope import ProjectScope
+from .source_text import read_source
 from .trace_format import Failure, TracebackEntry
 from .values import Renderer, qualified_type_name, truncate
 
@@ -67,8 +68,7 @@ def assertion_operands(path: str, line: int, frame: FrameType,
     """Render the operands of `assert left <op> right` on `line` when they are names
     or constants; None for any other assertion."""
     try:
-        with open(path, encoding="utf-8") as source_file:
-            source = source_file.read()
+        source = read_source(path)
         tree = ast.parse(source)
     except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
         return None

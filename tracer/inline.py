@@ -16,7 +16,9 @@ ran is shown once, in order of first execution, with every activation's hits mer
 (recursive calls included); the test function comes last, next to the failure.
 
 `render_inline` is a pure function of the trace and the source texts, so the CLI, the
-language server and the prompt builder all print the same thing. The prompt builder
+language server and the prompt builder all print the same thing. Callers read the
+texts with `source_text.read_source`, which decodes a file by its coding cookie as
+Python does. The prompt builder
 passes its keyword options to fit a token budget: fewer hits per line (`k`), shorter
 values (`value_width`), only some functions (`functions`, keys from `inline_functions`),
 or the same code without any trace comments (`annotate=False`).
@@ -124,7 +126,7 @@ def render_inline(trace: Trace, sources: dict[str, str], *, k: int | None = None
         if out:
             out.append("")
         out.append(f"# {display_path(path, trace.root)}")
-        text = sources.get(path)
+        text = _source_of(trace, unit.file, sources)
         lines = source_lines(text) if text is not None else None
         by_line: dict[int, list[Step]] = {}
         for step in unit.steps:
@@ -151,8 +153,19 @@ def render_inline(trace: Trace, sources: dict[str, str], *, k: int | None = None
 
 
 def _units(trace: Trace, sources: dict[str, str]) -> list[_Unit]:
-    defs = {i: _function_ranges(sources.get(f.path)) for i, f in enumerate(trace.files)}
+    defs = {i: _function_ranges(_source_of(trace, i, sources)) for i in range(len(trace.files))}
     return _group(trace, defs)
+
+
+def _source_of(trace: Trace, file: int, sources: dict[str, str]) -> str | None:
+    """Return the text of `trace.files[file]`: from `sources`, else the trace's own copy.
+
+    The trace carries the text only for generated code (a pseudo path like
+    `<generated>` with a source registered in `linecache`), which no reader can open.
+    """
+    source = trace.files[file]
+    text = sources.get(source.path)
+    return text if text is not None else source.text
 
 
 def _header(trace: Trace) -> str:

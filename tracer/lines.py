@@ -17,7 +17,9 @@ line, `a.append(1)` on another changes `b` too) is not reported on the mutating 
 
 from __future__ import annotations
 
+import ast
 import dis
+import linecache
 import sys
 from types import CodeType
 
@@ -140,3 +142,97 @@ def argument_names(code: CodeType) -> tuple[str, ...]:
     count = code.co_argcount + code.co_kwonlyargcount
     count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # VARARGS, VARKEYWORDS
     return code.co_varnames[:count]
+
+
+# Statement maps by file name, with the key of the source they were built from.
+_STATEMENT_MAPS: dict[str, tuple[tuple, dict[int, int]]] = {}
+
+
+def continuation_lines(filename: str) -> dict[int, int]:
+    """Map each continuation line of a multi-line statement in `filename` to its first line.
+
+    CPython reports a line event each time execution moves to another physical line,
+    so `total = (a +\\n b)` runs as line 1, line 2, then line 1 again for the store.
+    The recorder treats those events as one execution of the statement. The source is
+    read through `linecache`, which decodes files by their coding cookie and returns
+    the text registered for generated code. An empty map is returned when the source
+    is missing or does not parse.
+
+    NOTE: the backends merge consecutive events of one statement, so a loop whose body
+    is a single multi-line statement and whose header has no line event of its own
+    (`while True:` on 3.11+) shows all its iterations as one hit.
+    """
+    try:
+        lines = linecache.getlines(filename)
+    except Exception:  # a test may have replaced os.stat or open with a mock
+        return {}
+    key: tuple = (len(lines), hash(tuple(lines)))
+    cached = _STATEMENT_MAPS.get(filename)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    mapping = _continuations("".join(lines)) if lines else {}
+    _STATEMENT_MAPS[filename] = (key, mapping)
+    return mapping
+
+
+def _continuations(source: str) -> dict[int, int]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    spans: list[tuple[int, int]] = []
+    starts: dict[int, int] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt):
+            continue
+        first, last = _header_span(node)
+        starts[first] = starts.get(first, 0) + 1
+        if last > first:
+            spans.append((first, last))
+    mapping: dict[int, int] = {}
+    for first, last in spans:
+        # A line that also starts another statement (`for x in y: total = (t +`) is
+        # ambiguous, so such statements keep one event per physical line.
+        if starts[first] > 1:
+            continue
+        for line in range(first + 1, last + 1):
+            if line not in starts:
+                mapping[line] = first
+    return mapping
+
+
+def _header_span(node: ast.stmt) -> tuple[int, int]:
+    """Return the first and last line of the part of `node` that runs as one step.
+
+    That is the whole statement for a simple one, and the header (decorators and
+    signature, condition, loop target and iterable, context managers) for a
+    compound one, whose body consists of statements of its own.
+    """
+    first = node.lineno
+    parts: list[ast.AST] = []
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        first = min([first] + [d.lineno for d in node.decorator_list])
+        parts = list(node.decorator_list)
+        if isinstance(node, ast.ClassDef):
+            parts += node.bases + [k.value for k in node.keywords]
+        else:
+            parts += [node.args] + ([node.returns] if node.returns else [])
+        # The `def` line itself, in case the signature spans no expression.
+        return first, max([node.lineno] + [_end(p) for p in parts])
+    if isinstance(node, (ast.If, ast.While)):
+        parts = [node.test]
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        parts = [node.target, node.iter]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        parts = [item.context_expr for item in node.items]
+        parts += [item.optional_vars for item in node.items if item.optional_vars]
+    elif isinstance(node, ast.Try) or type(node).__name__ in ("TryStar", "Match"):
+        return first, first
+    else:
+        return first, node.end_lineno or first
+    return first, max([first] + [_end(p) for p in parts])
+
+
+def _end(node: ast.AST) -> int:
+    # `ast.arguments` has no position of its own, so its parameters are searched.
+    return max((getattr(n, "end_lineno", None) or 0 for n in ast.walk(node)), default=0)

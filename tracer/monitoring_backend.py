@@ -281,8 +281,15 @@ class MonitoringBackend:
                 # The hot path: see the contract in recorder.py, and the settrace
                 # backend for why locals are read with `[]`.
                 lf = stack[-1]
+                new = lf.lines.get(line)
+                if new is None:
+                    new = slot_for(lf.info, line)
                 slot = lf.p_slot
                 if slot is not None:
+                    if new is slot and slot[4]:
+                        # Another line of the multi-line statement that is pending:
+                        # it is still the same execution.
+                        return None
                     names = slot[1]
                     if names is None:
                         slot[0].append((lf.p_index, lf.record, None))
@@ -328,10 +335,7 @@ class MonitoringBackend:
                     lf.p_slot = None
                     self.detach()
                     return None
-                slot = lf.lines.get(line)
-                if slot is None:
-                    slot = slot_for(lf.info, line)
-                lf.p_slot = slot
+                lf.p_slot = new
                 lf.p_index = index
                 return None
             except Exception as exc:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import linecache
 import sys
 import threading
 import time
@@ -42,11 +43,12 @@ from .lines import (
     CO_GENERATOR_LIKE,
     CO_OPTIMIZED,
     argument_names,
+    continuation_lines,
     line_bindings,
     line_candidates,
 )
 from .other_threads import OtherThreads
-from .scope import ProjectScope
+from .scope import GeneratedCode, ProjectScope, is_pseudo_filename
 from .trace_format import (
     EXCEPTION_KEY,
     RETURN_KEY,
@@ -69,17 +71,27 @@ _BYTES_EVERY = 8  # checkpoints between estimates of the kept values' size
 # Frames kept free below the recursion limit: room for the tracer's own calls and
 # for the calls made by frames between recorded ones, which the stack does not count.
 _RECURSION_MARGIN = 60
+# Characters of generated source (registered in linecache) copied into the trace.
+_MAX_GENERATED_SOURCE = 200_000
 
 
 class CodeInfo:
     """Facts about one project code object that the recorder computes once."""
 
     __slots__ = ("code", "file", "qualname", "candidates", "binds", "lines", "args",
-                 "generator", "blank_snap", "calls")
+                 "generator", "blank_snap", "calls", "continuations")
 
-    def __init__(self, code: CodeType, file: int) -> None:
+    def __init__(self, code: CodeType, file: int,
+                 continuations: dict[int, int] | None = None) -> None:
         self.code = code
         self.file = file
+        # Continuation line of a multi-line statement -> the statement's first line,
+        # kept only for lines with code in this code object, so `slot_for` stays cheap.
+        self.continuations: dict[int, int] = {}
+        if continuations:
+            own = {line for _start, _end, line in code.co_lines() if line is not None}
+            self.continuations = {line: first for line, first in continuations.items()
+                                  if line in own}
         self.qualname = getattr(code, "co_qualname", code.co_name)
         self.calls = 0  # activations entered while recording
         # Module and class bodies keep their locals in a mapping that may be user code
@@ -101,8 +113,11 @@ class CodeInfo:
         self.blank_snap = dict.fromkeys(
             code.co_varnames + code.co_cellvars + code.co_freevars, UNBOUND)
         # line number -> (hits list of its LineStore, names to read or None, deep
-        # names, bound names)
-        self.lines: dict[int, tuple[list, Any, frozenset[str], frozenset[str]]] = {}
+        # names, bound names, True when the slot stands for a multi-line statement).
+        # The continuation lines of a statement share its first line's slot, so a
+        # backend that meets the pending slot again at a line event of a multi-line
+        # statement skips the event: the statement is still running.
+        self.lines: dict[int, tuple[list, Any, frozenset[str], frozenset[str], bool]] = {}
 
 
 class FrameRecord:
@@ -190,6 +205,7 @@ class Recorder:
         self.config = config
         self.k = config.k
         self.scope = ProjectScope(config.root)
+        self.generated = GeneratedCode(lambda name: self.scope.project_path(name) is not None)
         self.renderer = Renderer(config.value_width, config.container_items)
         self.render = self.renderer.render
         self.width = config.value_width
@@ -255,14 +271,19 @@ class Recorder:
             return self.infos[code]
         except KeyError:
             pass
-        path = self.scope.project_path(code.co_filename)
+        filename = code.co_filename
         info = None
-        if path is not None:
-            info = CodeInfo(code, self._file_number(path))
+        if is_pseudo_filename(filename):
+            if self.generated.belongs_to_project(code, _frame_running(code)):
+                info = CodeInfo(code, self._generated_file_number(filename),
+                                continuation_lines(filename))
+        else:
+            path = self.scope.project_path(filename)
+            if path is not None:
+                info = CodeInfo(code, self._file_number(path), continuation_lines(filename))
         if info is not None and code.co_flags & CO_OPTIMIZED and reads_own_locals(code):
             # Reading this frame's locals would change the dict that locals() returned.
-            self.notes.append(not_recorded_note(info.qualname, code.co_filename,
-                                                code.co_firstlineno))
+            self.notes.append(not_recorded_note(info.qualname, filename, code.co_firstlineno))
             info = None
         self.infos[code] = info
         return info
@@ -280,14 +301,53 @@ class Recorder:
             self.files.append(SourceFile(path=path, sha256=digest))
         return number
 
+    def _generated_file_number(self, filename: str) -> int:
+        """Number a pseudo file; its text comes from `linecache`, where generators register it."""
+        number = self.file_index.get(filename)
+        if number is not None:
+            return number
+        number = len(self.files)
+        self.file_index[filename] = number
+        text = "".join(linecache.getlines(filename)) or None
+        if text is None:
+            self.notes.append(
+                f"generated code {filename} has no source registered in linecache: "
+                f"its lines are shown by number only")
+        elif len(text) > _MAX_GENERATED_SOURCE:
+            self.notes.append(
+                f"the source of generated code {filename} has {len(text)} characters, "
+                f"more than {_MAX_GENERATED_SOURCE}: it is left out of the trace")
+            text = None
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() if text else ""
+        self.files.append(SourceFile(path=filename, sha256=digest, text=text))
+        return number
+
     def slot_for(self, info: CodeInfo, line: int) -> tuple[list, Any]:
-        """Create the (hits list, candidates) slot of a line seen for the first time."""
+        """Create the (hits list, candidates) slot of a line seen for the first time.
+
+        A continuation line gets the slot of its statement's first line, whose
+        candidates are those of every line of the statement.
+        """
+        first = info.continuations.get(line)
+        if first is not None:
+            slot = info.lines.get(first) or self.slot_for(info, first)
+            info.lines[line] = slot
+            return slot
         key = (info.file, line)
         store = self.stores.get(key)
         if store is None:
             store = self.stores[key] = LineStore(info.file, line)
-        names, deep = info.candidates.get(line, (None, frozenset()))
-        slot = (store.hits, names, deep, info.binds.get(line, frozenset()))
+        statement = [line] + [n for n, start in info.continuations.items() if start == line]
+        names: Any = None
+        deep: frozenset[str] = frozenset()
+        binds: frozenset[str] = frozenset()
+        for number in statement:
+            more, more_deep = info.candidates.get(number, (None, frozenset()))
+            if more is not None:
+                names = tuple(dict.fromkeys((names or ()) + more))
+                deep |= more_deep
+            binds |= info.binds.get(number, frozenset())
+        slot = (store.hits, names, deep, binds, len(statement) > 1)
         info.lines[line] = slot
         return slot
 
@@ -580,6 +640,16 @@ class Recorder:
             threads_not_traced=list(self.threads_not_traced),
             notes=list(self.notes),
         )
+
+
+def _frame_running(code: CodeType) -> FrameType | None:
+    """Find the frame that runs `code` among the few frames above the backend's callback."""
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(8):
+        if frame is None or frame.f_code is code:
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def _text(value: Any, render: Any) -> str:

@@ -168,8 +168,16 @@ class SettraceBackend:
                         # The hot path: see the contract in recorder.py. Locals are
                         # read with `[]` and KeyError, not `.get(name, UNBOUND)`:
                         # subscripts are specialized bytecode, method calls are not.
+                        line = frame.f_lineno
+                        new = lines_get(line)
+                        if new is None:
+                            new = slot_for(lf.info, line)
                         slot = lf.p_slot
                         if slot is not None:
+                            if new is slot and slot[4]:
+                                # Another line of the multi-line statement that is
+                                # pending: it is still the same execution.
+                                return local_trace
                             names = slot[1]
                             if names is None:
                                 slot[0].append((lf.p_index, record, None))
@@ -213,11 +221,7 @@ class SettraceBackend:
                             rec.active = False
                             detach()
                             return None
-                        line = frame.f_lineno
-                        slot = lines_get(line)
-                        if slot is None:
-                            slot = slot_for(lf.info, line)
-                        lf.p_slot = slot
+                        lf.p_slot = new
                         lf.p_index = index
                         return local_trace
 

@@ -35,8 +35,11 @@ class TraceFormatError(ValueError):
 class SourceFile:
     """A project file that the traced code executed, identified by its index in `files`."""
 
-    path: str  # absolute path as the test process saw it
+    path: str  # absolute path as the test process saw it, or a pseudo name like `<generated>`
     sha256: str  # of the bytes on disk when tracing started; lets readers detect edits
+    # Source text of generated code (a pseudo path) as registered in `linecache`; None
+    # for real files, which readers read from disk, and for code with no registered source.
+    text: str | None = None
 
 
 @dataclass

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
+from tracefix.tracer.source_text import read_source
 from tracefix.tracer.trace_format import Trace
 
 from ..i18n import translate
@@ -62,9 +63,10 @@ def load_sources(trace: Trace) -> dict[str, str]:
     """Read the current text of every file the trace executed; unreadable files are left out."""
     texts: dict[str, str] = {}
     for source in trace.files:
+        if source.text is not None:
+            continue  # generated code: the trace carries its text, and no file exists
         try:
-            with open(source.path, encoding="utf-8", newline="") as f:
-                texts[source.path] = f.read()
+            texts[source.path] = read_source(source.path)
         except (OSError, UnicodeDecodeError) as exc:
             logger.warning("cannot read %s, shown without source: %s", source.path, exc)
     return texts
@@ -202,7 +204,6 @@ def _notes(trace: Trace, candidates, locale: str) -> list[str]:
 
 def _read(path: str) -> str:
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            return f.read()
+        return read_source(path)
     except (OSError, UnicodeDecodeError):
         return ""

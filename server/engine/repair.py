@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from tracefix.tracer.source_text import read_source
 from tracefix.tracer.trace_format import Trace
 
 from ..i18n import translate
@@ -159,8 +160,7 @@ class BuiltinRepairSearch:
 
 def _read(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            return f.read()
+        return read_source(path)
     except (OSError, UnicodeDecodeError) as exc:
         logger.warning("cannot read %s for repair: %s", path, exc)
         return None

@@ -26,6 +26,7 @@ from lsprotocol import types
 
 from tracefix.server.engine import ExplainError, ExplainSettings, explain_failure
 from tracefix.server.i18n import translate
+from tracefix.tracer.source_text import decode_source
 from tracefix.server.runner import InterpreterError, find_interpreter
 
 from . import convert
@@ -167,7 +168,7 @@ def _unchanged_since_traced(path: str, trace) -> str | None:
     if traced_sha is None or disk is None or hashlib.sha256(disk).hexdigest() != traced_sha:
         return None
     try:
-        return disk.decode("utf-8")
+        return decode_source(disk)
     except UnicodeDecodeError:
         return None
 

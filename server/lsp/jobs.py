@@ -13,6 +13,7 @@ import os
 
 from tracefix.server.runner import FAILING_OUTCOMES, InterpreterError, find_interpreter, run_pytest
 from tracefix.server.runner.traced import trace_tests
+from tracefix.tracer.source_text import decode_source
 
 from .options import ServerOptions, budget_as_trace_options
 from .results import TestRun
@@ -106,7 +107,7 @@ def read_sources(traces: dict[str, TraceIndex]) -> dict[str, str]:
             if hashlib.sha256(data).hexdigest() != file_index.sha256:
                 log.info("%s changed since it was traced; its values are not shown", path)
                 continue
-            sources[path] = data.decode("utf-8", errors="replace")
+            sources[path] = decode_source(data, errors="replace")
     return sources
 
 

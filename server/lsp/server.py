@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from tracefix.server.i18n import normalize_locale, translate
+from tracefix.tracer.source_text import read_source
 
 from . import convert, jobs
 from .options import OptionProblem, ServerOptions, parse_options
@@ -125,8 +126,7 @@ class TracefixServer(LanguageServer):
         if document is not None:
             return convert_lines(document.source)
         try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                return convert_lines(f.read())
+            return convert_lines(read_source(path, errors="replace"))
         except OSError:
             return []
 

@@ -14,6 +14,8 @@ import logging
 import os
 import shutil
 
+from tracefix.tracer.source_text import encode_source
+
 from .paths import new_sandbox_dir
 
 logger = logging.getLogger(__name__)
@@ -110,7 +112,8 @@ class Sandbox:
         """Replace the file at `relpath` in the copy with `text`, and return its path.
 
         Raises ValueError when `relpath` is absolute or leads out of the copy, including
-        through a symlinked folder.
+        through a symlinked folder, and UnicodeEncodeError when `text` contains a
+        character that the encoding its coding cookie declares cannot encode.
         """
         normal = os.path.normpath(relpath)
         if os.path.isabs(normal) or normal == ".." or normal.startswith(".." + os.sep):
@@ -127,7 +130,8 @@ class Sandbox:
         if os.path.islink(target):
             os.unlink(target)  # write a file of our own, never through the link
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        # newline="" keeps the patch's own line endings.
-        with open(target, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        # Encoded by its coding cookie, so a patched latin-1 file stays latin-1, and
+        # written as bytes, so the patch keeps its own line endings.
+        with open(target, "wb") as out:
+            out.write(encode_source(text))
         return target

@@ -25,12 +25,16 @@ def write_project(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 def run_traced(root: Path, python: Interpreter, test_ids: Iterable[str] | None = None, *,
-               timeout: float = 60, trace_options: dict | None = None) -> TracedRun:
-    """Run the project's tests untraced, then trace `test_ids` (default: every test)."""
-    baseline = run_pytest(str(root), [], interpreter=python, timeout=timeout)
+               timeout: float = 60, trace_options: dict | None = None,
+               env: dict[str, str] | None = None) -> TracedRun:
+    """Run the project's tests untraced, then trace `test_ids` (default: every test).
+
+    `env` adds to or overrides the environment of both pytest children.
+    """
+    baseline = run_pytest(str(root), [], interpreter=python, timeout=timeout, env=env)
     ids = list(test_ids) if test_ids is not None else list(baseline.outcomes)
     return trace_tests(str(root), ids, interpreter=python, timeout=timeout,
-                       baseline=baseline, trace_options=trace_options)
+                       baseline=baseline, trace_options=trace_options, env=env)
 
 
 def line_of(root: Path, name: str, marker: str) -> int:
