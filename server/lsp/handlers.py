@@ -10,15 +10,21 @@ import asyncio
 import logging
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from tracefix.server.i18n import translate
 
 from . import convert, explain, panel_data
+from .documents import use_lsp_line_breaks
 from .positions import index_from_client_units
 from .server import TracefixServer
+from .summaries import shorten
 
 log = logging.getLogger(__name__)
 
 EXPLAIN_KIND = "quickfix.tracefix.explain"
 SET_API_KEY = "tracefix/setApiKey"  # notification: {"apiKey": str | null}
+ARGUMENTS_WIDTH = 200  # characters of a command's arguments quoted in an error message
 
 
 def register(server: TracefixServer) -> None:
@@ -26,6 +32,7 @@ def register(server: TracefixServer) -> None:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: TracefixServer, params: types.InitializeParams) -> None:
+        use_lsp_line_breaks(ls.workspace)  # before the first didOpen
         ls.set_locale(params.locale)
         ls.configure(params.initialization_options)
 
@@ -152,7 +159,7 @@ def register(server: TracefixServer) -> None:
 
     @server.command("tracefix.runTests")
     async def run_tests(ls: TracefixServer, *args):
-        path = ls.path_of(_argument(args, 0, "uri"))
+        path = ls.path_of(_argument(ls, args, 0, "uri"))
         futures = await ls.schedule_file(path, "command")
         results = await asyncio.gather(*futures, return_exceptions=True)
         runs = [r for r in results if not isinstance(r, BaseException)]
@@ -166,8 +173,8 @@ def register(server: TracefixServer) -> None:
 
     @server.command("tracefix.rerunTraced")
     async def rerun_traced(ls: TracefixServer, *args):
-        path = ls.path_of(_argument(args, 0, "uri"))
-        nodeid = _argument(args, 1, "nodeid")
+        path = ls.path_of(_argument(ls, args, 0, "uri"))
+        nodeid = _argument(ls, args, 1, "nodeid")
         run = await ls.schedule_trace(ls.root_for(path), ls.test_file_for(path, nodeid), nodeid)
         return {"nodeid": nodeid, "traced": nodeid in run.traces, "error": run.error}
 
@@ -207,7 +214,7 @@ def register(server: TracefixServer) -> None:
 
     @server.command("tracefix.explanation")
     def explanation_data(ls: TracefixServer, *args):
-        nodeid = _argument(args, 0, "nodeid")
+        nodeid = _argument(ls, args, 0, "nodeid")
         explanation = ls.explanations.get(nodeid)
         if explanation is None:
             return None
@@ -216,9 +223,9 @@ def register(server: TracefixServer) -> None:
 
     @server.command("tracefix.applyFix")
     async def apply_fix(ls: TracefixServer, *args):
-        nodeid = _argument(args, 0, "nodeid")
+        nodeid = _argument(ls, args, 0, "nodeid")
         if len(args) < 2 or not isinstance(args[1], int) or isinstance(args[1], bool):
-            raise ValueError(f"missing command argument 2 (index): got {list(args)!r}")
+            raise _invalid_argument(ls, args, 1, "index")
         return await explain.apply_fix(ls, nodeid, args[1])
 
     @server.feature(SET_API_KEY)
@@ -254,17 +261,28 @@ def _failing_test(ls: TracefixServer, args) -> tuple[str, str | None]:
 
     With no test given and none failing, an info message is shown and the node id is None.
     """
-    path = ls.path_of(_argument(args, 0, "uri"))
+    path = ls.path_of(_argument(ls, args, 0, "uri"))
+    if len(args) > 1 and args[1] and not isinstance(args[1], str):
+        raise _invalid_argument(ls, args, 1, "nodeid")
     nodeid = args[1] if len(args) > 1 and args[1] else _first_failing(ls, path)
     if nodeid is None:
         ls.show_message(types.MessageType.Info, "lsp.explain.no_failure")
     return path, nodeid
 
 
-def _argument(args, index: int, name: str):
+def _argument(ls: TracefixServer, args, index: int, name: str) -> str:
+    """Return string argument `index` of a command, or raise "Invalid params"."""
     if len(args) <= index or not isinstance(args[index], str):
-        raise ValueError(f"missing command argument {index + 1} ({name}): got {list(args)!r}")
+        raise _invalid_argument(ls, args, index, name)
     return args[index]
+
+
+def _invalid_argument(ls: TracefixServer, args, index: int, name: str) -> JsonRpcInvalidParams:
+    # A JSON-RPC "Invalid params" error, not an internal error: the client sent the junk.
+    # The message is shown to the user, so it is translated and the arguments are cut short.
+    return JsonRpcInvalidParams(translate("lsp.command.invalid_argument", ls.locale,
+                                          index=index + 1, name=name,
+                                          arguments=shorten(repr(list(args)), ARGUMENTS_WIDTH)))
 
 
 def _position(lines: list[str], position: types.Position, ls: TracefixServer) -> tuple[int, int]:

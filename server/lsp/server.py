@@ -28,6 +28,7 @@ from tracefix.tracer.source_text import read_source
 
 from . import convert, jobs
 from .options import OptionProblem, ServerOptions, parse_options
+from .protocol import AnsweredRequestError, TracefixProtocol
 from .results import ResultStore, TestRun, test_file_of
 from .scheduler import JobScheduler
 from .snapshots import Snapshots
@@ -54,7 +55,8 @@ class CachedFixes:
 
 class TracefixServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__(NAME, VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(NAME, VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=TracefixProtocol)
         self.options = ServerOptions()
         self.locale = "en"
         self.store = ResultStore()
@@ -87,6 +89,12 @@ class TracefixServer(LanguageServer):
                             value=repr(problem.value), expected=expected)
         log.warning("%s", message)
         self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, message))
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """Show pygls's errors outside requests, except those already sent as a response."""
+        if isinstance(error, AnsweredRequestError):
+            return
+        super().report_server_error(error, source)
 
     def show_message(self, kind: types.MessageType, key: str, **fields: object) -> None:
         """Show the catalog message `key` in the client's locale."""
