@@ -103,14 +103,15 @@ class _MonitoringLines:
         monitoring.register_callback(self._tool, monitoring.events.LINE, self._on_line)
 
     def _claim_tool_id(self) -> int:
-        # COVERAGE_ID first; 3 and 4 have no assigned role in CPython 3.12.
-        for tool in (self._monitoring.COVERAGE_ID, 3, 4):
+        # 4 and 3 have no assigned role in CPython; COVERAGE_ID comes last so that a test
+        # that starts coverage.py itself still finds it free.
+        for tool in (4, 3, self._monitoring.COVERAGE_ID):
             try:
                 self._monitoring.use_tool_id(tool, "tracefix-coverage")
             except ValueError:
                 continue
             return tool
-        raise RuntimeError("tracefix: no free sys.monitoring tool id (tried 1, 3, 4)")
+        raise RuntimeError("tracefix: no free sys.monitoring tool id (tried 4, 3, 1)")
 
     def _on_line(self, code: Any, line: int) -> Any:
         if self._is_project(code.co_filename):

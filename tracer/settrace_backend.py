@@ -53,7 +53,8 @@ class SettraceBackend:
         self.watch.start()
 
     def stop(self) -> None:
-        """Restore the previous trace function; safe to call more than once."""
+        """Stop recording and restore the previous trace function unless the test replaced
+        ours; safe to call more than once."""
         if self.attached:
             current = sys.gettrace()
             if current is None:
@@ -63,14 +64,14 @@ class SettraceBackend:
                     "or CPython removed it after it raised (e.g. at the recursion limit)",
                 )
             elif current is not self.global_trace:
-                self.rec.stop_for(
-                    "tracer-replaced", 0,
-                    f"the test replaced the trace function with {type(current).__name__}",
-                )
-            self.detach()
+                self.rec.stop_for("tracer-replaced", 0, _replaced(current))
+            # The test's own choice stays in force, as it would without tracefix: a
+            # trace function it installed, or none after sys.settrace(None).
+            self.detach(restore=current is self.global_trace)
         self.rec.end()
 
-    def detach(self) -> None:
+    def detach(self, restore: bool = True) -> None:
+        """Stop recording; put back the trace function found at start when `restore`."""
         self.watch.stop()
         if not self.attached:
             return
@@ -79,7 +80,8 @@ class SettraceBackend:
             # A child process forked by another thread: the recorded thread does not
             # exist there, and this thread's trace function is not ours.
             return
-        sys.settrace(self.previous)
+        if restore:
+            sys.settrace(self.previous)
         # Frames still running keep our local trace function in f_trace; with a
         # previous tracer restored it would keep calling it.
         for lf in list(self.rec.stack) + list(self.rec.suspended.values()):
@@ -246,6 +248,13 @@ class SettraceBackend:
 
     def _on_return(self, lf: LiveFrame, frame: FrameType, value: Any) -> None:
         rec = self.rec
+        if rec.budget is None and sys.gettrace() is not self.global_trace:
+            # The test replaced the trace function: frames already traced keep reporting
+            # to us, new calls go to the new one. The first return after the change is
+            # the closest point to it that can be named.
+            current = sys.gettrace()
+            if current is not None:
+                rec.stop_for("tracer-replaced", 0, _replaced(current))
         if lf.exc is not None and lf.p_slot is None:
             # 'return' right after 'exception' with no line between: the frame unwinds.
             rec.finish_line(lf, frame.f_locals)
@@ -258,6 +267,11 @@ class SettraceBackend:
             rec.finish_line(lf, frame.f_locals, RETURN_KEY, kept)
             lf.record.returned = kept
         _pop(rec.stack, lf)
+
+
+def _replaced(current: Any) -> str:
+    return (f"the test replaced the trace function with {type(current).__name__}; lines "
+            "of frames already running were still recorded, calls made after it were not")
 
 
 def _pop(stack: list[LiveFrame], lf: LiveFrame) -> None:
