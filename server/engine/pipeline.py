@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
+from tracefix.tracer.scope import is_pseudo_filename
 from tracefix.tracer.source_text import read_source
 from tracefix.tracer.trace_format import Trace
 
@@ -63,8 +64,8 @@ def load_sources(trace: Trace) -> dict[str, str]:
     """Read the current text of every file the trace executed; unreadable files are left out."""
     texts: dict[str, str] = {}
     for source in trace.files:
-        if source.text is not None:
-            continue  # generated code: the trace carries its text, and no file exists
+        if is_pseudo_filename(source.path):
+            continue  # no file exists for generated code, so the trace carries its text
         try:
             texts[source.path] = read_source(source.path)
         except (OSError, UnicodeDecodeError) as exc:

@@ -13,6 +13,7 @@ import os
 
 from tracefix.server.runner import FAILING_OUTCOMES, InterpreterError, find_interpreter, run_pytest
 from tracefix.server.runner.traced import trace_tests
+from tracefix.tracer.scope import is_pseudo_filename
 from tracefix.tracer.source_text import decode_source
 
 from .options import ServerOptions, budget_as_trace_options
@@ -96,8 +97,8 @@ def read_sources(traces: dict[str, TraceIndex]) -> dict[str, str]:
     sources: dict[str, str] = {}
     for index in traces.values():
         for path, file_index in index.files.items():
-            if path in sources:
-                continue
+            if path in sources or is_pseudo_filename(path):
+                continue  # generated code (`<string>`) has no file to show hints in
             try:
                 with open(path, "rb") as f:
                     data = f.read()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hostile_helpers import line_of, lines_run, run_traced, values_at, write_project
 
+from tracefix.server.engine.pipeline import load_sources
 from tracefix.tracer.inline import render_inline
 
 GENERATED = {
@@ -104,6 +105,12 @@ def test_exec_generated_code_is_traced(tmp_path, any_python):
     assert "# <plain-gen>" in text
     assert "line 2:  # (" in text
     assert "h=8" in text
+
+    # The engine reads only real files, and its rendering takes the trace's copy.
+    sources = load_sources(trace)
+    assert "<registered-gen>" not in sources
+    assert "<plain-gen>" not in sources
+    assert "    y = x * 3  # (" in render_inline(trace, sources)
 
 
 def test_exec_in_test_traces_module_code(tmp_path, any_python):
