@@ -27,7 +27,7 @@ import threading
 from types import CodeType
 from typing import Any
 
-from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
+from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording, ends_awaited
 from .foreign import raised_outside_tracer, without_tracer_frames
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import RAW_INT_BOUND, RAW_SCALARS, RAW_TEXT_MAX, Rendered
@@ -174,6 +174,7 @@ class MonitoringBackend:
             self.rec.enter(info, frame)  # a generator started before recording
         else:
             self.rec.stack.append(lf)
+            self.rec.resume_line(lf)
         return True
 
     def _on_resume(self, code: CodeType, offset: int) -> Any:
@@ -247,7 +248,7 @@ class MonitoringBackend:
         return None
 
     def _mark_exception(self, lf: LiveFrame, exc: BaseException) -> None:
-        if lf.exc is exc and lf.p_slot is None:
+        if (lf.exc is exc and lf.p_slot is None) or ends_awaited(lf, exc):
             return
         lf.exc = exc
         text = self.rec.renderer.render_exception(exc)

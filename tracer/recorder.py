@@ -193,6 +193,54 @@ class Deferred:
         return None if text == old else text
 
 
+class ResumedHits:
+    """Stands in for a line's hits list while a resumed `yield` or `await` line is pending.
+
+    A generator or coroutine resumes on the line where it was suspended, and CPython
+    sends no line event for it: what that line binds (`got = yield x`, `r = await f()`)
+    would otherwise be read with the next line, whose candidates do not name it, and be
+    lost. The resumption is the same execution of the line as the suspension, so its
+    values join that hit (the one with `__yield__`) instead of counting a new one; a
+    resumption that bound nothing adds nothing.
+    """
+
+    __slots__ = ("hits",)
+
+    # How far back from the newest hit to look for the suspension: other frames of the
+    # same code (tasks running the same coroutine) may have hit the line in between.
+    LOOK_BACK = 16
+
+    def __init__(self, hits: list) -> None:
+        self.hits = hits
+
+    def append(self, hit: tuple) -> None:
+        index, record, values = hit
+        if not values:
+            return
+        hits = self.hits
+        for position in range(len(hits) - 1, max(-1, len(hits) - 1 - self.LOOK_BACK), -1):
+            kept = hits[position]
+            if kept[1] is record:
+                if kept[2] is None:
+                    hits[position] = (kept[0], record, dict(values))
+                else:
+                    kept[2].update(values)
+                return
+        hits.append(hit)  # the suspension's hit was dropped by compression
+
+
+def ends_awaited(lf: "LiveFrame", exc: BaseException) -> bool:
+    """Whether `exc` is the StopIteration that ends what `lf` awaits or delegates to.
+
+    CPython reports it as an exception in the awaiting frame, on the line where the frame
+    resumed (settrace on 3.11, RAISE events on 3.12+), but the program never sees it:
+    it is how `await` and `yield from` receive their result.
+    """
+    pending = lf.p_slot
+    return (pending is not None and type(pending[0]) is ResumedHits
+            and type(exc) is StopIteration)
+
+
 class StopRecording(Exception):
     """Raised inside the core to unwind to the backend's handler, which detaches."""
 
@@ -488,6 +536,15 @@ class Recorder:
             else:
                 values = self.changed(lf, name, value, values)
         return values
+
+    def resume_line(self, lf: LiveFrame) -> None:
+        """Make the line where `lf` resumed pending again; see ResumedHits."""
+        line = lf.frame.f_lineno
+        slot = lf.lines.get(line) or self.slot_for(lf.info, line)
+        if not slot[1]:
+            return  # the line binds no name, or its frame's values are not recorded
+        lf.p_slot = (ResumedHits(slot[0]), slot[1], slot[2], slot[3], False)
+        lf.p_index = self.next_index()
 
     def finish_line(self, lf: LiveFrame, f_locals: Any, key: str | None = None,
                     value: Any = None) -> None:

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any, Callable
 
 from .foreign import raised_outside_tracer, without_tracer_frames
-from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording
+from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording, ends_awaited
 from .other_threads import ThreadWatch
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import RAW_INT_BOUND, RAW_SCALARS, RAW_TEXT_MAX, Rendered
@@ -131,6 +131,7 @@ class SettraceBackend:
                     lf.tracer = make_local(lf)
                 else:
                     stack.append(lf)  # a generator resumed
+                    rec.resume_line(lf)
                 return lf.tracer
             except Exception as exc:
                 self.fail(exc)
@@ -233,6 +234,8 @@ class SettraceBackend:
 
                     if event == "exception":
                         exc = arg[1]
+                        if ends_awaited(lf, exc):
+                            return local_trace
                         if lf.exc is not exc or lf.p_slot is not None:
                             lf.exc = exc
                             text = rec.renderer.render_exception(exc)

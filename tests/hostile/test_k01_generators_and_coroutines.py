@@ -53,9 +53,12 @@ def test_generator_resumed_many_times_keeps_one_frame(tmp_path, any_python):
     add = line_of(root, "gen.py", "total += got or i")
     assert [v.get("total") for v in values_at(few, root, "gen.py", add)] == \
         ["10", "20", "30", "40"]
-    # The value sent in is shown on the yield line when the generator resumes.
+    # The value sent in is shown on the yield line, in the hit where it suspended, and
+    # the resumption is not counted as another execution.
     yield_line = line_of(root, "gen.py", "got = yield total")
-    assert values_at(few, root, "gen.py", yield_line)[1].get("got") == "10"
+    kept = values_at(few, root, "gen.py", yield_line)
+    assert kept[0] == {"__yield__": "0", "got": "10"}
+    assert [v["__yield__"] for v in kept] == ["0", "10", "20", "30", "40"]
     # The exception thrown into the suspended generator ends it at the yield and reaches
     # drain's handler.
     handler = line_of(root, "gen.py", "seen.append(str(exc))")

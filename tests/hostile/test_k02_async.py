@@ -94,10 +94,10 @@ def test_async_tests_and_tasks(tmp_path, any_python):
     assert sorted(v["value"] for v in values_at(collect, root, "jobs.py", value)) == \
         ["10", "20", "30"]
     total = line_of(root, "jobs.py", "total = sum(done)")
-    # NOTE: a name bound by `x = await ...` is shown with the next line that reads the
-    # frame's changes (here `done` with the `total` line), because the resumption of the
-    # await line is not a step of its own. TODO: give a resumed line its own step.
-    assert [v["total"] for v in values_at(collect, root, "jobs.py", total)] == ["60"]
+    # The awaited result is shown on the await line, in the hit where it suspended.
+    gathered = line_of(root, "jobs.py", "done = await asyncio.gather(*tasks)")
+    assert values_at(collect, root, "jobs.py", gathered)[-1]["done"] == "[10, 20, 30]"
+    assert values_at(collect, root, "jobs.py", total) == [{"total": "60"}]
     assert "assert 60 == 61" in collect.failure.message
 
     drain = run.traces["test_jobs.py::test_drain"]
