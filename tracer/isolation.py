@@ -28,7 +28,7 @@ PYTEST_VARIABLE = "PYTEST_CURRENT_TEST"
 
 
 def exit_request(excinfo: Any) -> str | None:
-    """Return e.g. "sys.exit(3)" when `excinfo` holds a SystemExit, else None.
+    """Return e.g. "sys.exit(3)" when `excinfo` is a SystemExit's, else None.
 
     The exit code is shown only when it is None, an int or a str, so no user `__repr__`
     runs here.
@@ -92,7 +92,7 @@ class TestIsolation:
                                 ("env_changed", changed)):
                 if names:
                     leak[name] = names[:MAX_NAMES]
-            # Assigning through os.environ also calls putenv, so C code sees the restored
+            # Assigning through os.environ also calls putenv, so C code reads the restored
             # values too.
             for name in added:
                 os.environ.pop(name, None)

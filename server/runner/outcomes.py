@@ -215,15 +215,15 @@ def build_outcomes(
 
 
 def describe_leak(leak: dict[str, Any]) -> str:
-    """One sentence on what a test left changed, which the test process has put back."""
+    """Describe in one sentence what a test left changed, which its process has put back."""
     parts = []
     if "cwd" in leak:
         where = "a deleted folder" if leak["cwd"] is None else leak["cwd"]
         parts.append(f"the working directory ({where})")
-    for key, what in (("env_added", "added"), ("env_removed", "removed"),
-                      ("env_changed", "changed")):
+    for key, change in (("env_added", "added"), ("env_removed", "removed"),
+                        ("env_changed", "changed")):
         if leak.get(key):
-            parts.append(f"environment variables {what} ({', '.join(leak[key])})")
+            parts.append(f"environment variables {change} ({', '.join(leak[key])})")
     restored = ("could not be restored: " + leak["cwd_not_restored"]
                 if "cwd_not_restored" in leak else "was restored before the next test")
     return f"the test left {'; '.join(parts)} changed; this state {restored}"

@@ -189,7 +189,7 @@ def _run_once(
     collect_only: bool = False,
     stop_on_failure: bool = False,
 ) -> RunResult:
-    """One pytest process; see run_pytest."""
+    """Run one pytest process; see run_pytest."""
     root = os.path.abspath(root)
     assert interpreter is not None
     run_dir = new_run_dir(root)

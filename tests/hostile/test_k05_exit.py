@@ -64,5 +64,5 @@ def test_exit_reported_as_crash_and_later_tests_run(tmp_path, python):
     after = run.traces["test_calc.py::test_after"]
     assert after.outcome == "failed" and after.reliable
     assert "assert 4 == 5" in after.failure.message
-    # A process that left with os._exit writes no trace; nothing stands in for it.
+    # A process that left with os._exit writes no trace, and none is made up for it.
     assert "test_calc.py::test_os_exit" not in run.traces

@@ -75,7 +75,7 @@ def test_huge_output_is_bounded_everywhere(tmp_path, python):
     assert len(trace.failure.message) < 2_100 and "chars)" in trace.failure.message
     assert all(len(v) < 1_000 for s in trace.steps for v in s.values.values())
 
-    # The prompt for a model holds a bounded cut of the failure, never the 10 MB string.
+    # The prompt for a model has a bounded cut of the failure, never the 10 MB string.
     sources = load_sources(trace)
     context = FailureContext(
         root=str(root), test_id=trace.test_id, trace=trace, inline="", sources=sources,

@@ -76,7 +76,7 @@ def test_replaced_tracer_detected_and_left_as_the_test_set_it(tmp_path, any_pyth
     assert {n: o.outcome for n, o in run.baseline.outcomes.items()} == expected
     inspecting = run.traces["test_tracing.py::test_keeps_the_session_tracer"]
     if inspecting.backend == "settrace":
-        # A test that inspects sys.gettrace() sees the recorder: its outcome changes, and
+        # A test that inspects sys.gettrace() gets the recorder's function: its outcome changes, and
         # the trace is marked unreliable instead of being shown as what happened.
         expected["test_tracing.py::test_keeps_the_session_tracer"] = "failed"
         assert not inspecting.reliable

@@ -5,7 +5,6 @@ and the workspace tree hashes the same before and after."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchdata import QUIXBUGS
+from tree_hash import tree_hash
 from tracefix.server.engine.repair import line_edits
 from tracefix.server.engine.results import Candidate
 from tracefix.server.engine.validation import ValidationSettings, validate_candidates
@@ -33,21 +33,6 @@ for _where in (_os.path.dirname(_os.path.abspath(__file__)), _os.getcwd(),
     except OSError:
         pass
 '''
-
-
-def tree_hash(root: Path) -> str:
-    """Hash every path, file content and symlink target below `root`."""
-    digest = hashlib.sha256()
-    for parent, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
-            path = Path(parent, name)
-            digest.update(str(path.relative_to(root)).encode())
-            if path.is_symlink():
-                digest.update(b"link:" + os.readlink(path).encode())
-            elif path.is_file():
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def operator_candidates(path: Path, count: int) -> list[Candidate]:

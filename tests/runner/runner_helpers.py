@@ -5,7 +5,6 @@ Kept out of conftest.py so that test modules can import them by a unique module 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import textwrap
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchdata import QUIXBUGS  # noqa: E402
+from tree_hash import tree_hash  # noqa: E402,F401  (imported by the runner tests)
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 def write_project(root: Path, files: dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
@@ -33,20 +33,5 @@ def quixbugs_task(name: str, folder: Path) -> Path:
     shutil.copy(task / "buggy.py", folder / f"{name}.py")
     shutil.copy(task / f"test_{name}.py", folder / f"test_{name}.py")
     return folder
-
-
-def tree_hash(root: Path) -> str:
-    """Hash every path, file content and symlink target below `root`."""
-    digest = hashlib.sha256()
-    for parent, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
-            path = Path(parent, name)
-            digest.update(str(path.relative_to(root)).encode())
-            if path.is_symlink():
-                digest.update(b"link:" + os.readlink(path).encode())
-            elif path.is_file():
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
