@@ -185,7 +185,9 @@ def _footer(trace: Trace, value_width: int | None = None) -> list[str]:
         where = ""
         if failure.file is not None:
             where = f" at {display_path(failure.file, trace.root)}:{failure.line}"
-        lines.append(f"# FAILED{where}: {failure.exc_type}: {_one_line(failure.message)}".rstrip())
+        # A test that called sys.exit ended its run: it crashed rather than failed.
+        word = "CRASHED" if trace.outcome == "crashed" else "FAILED"
+        lines.append(f"# {word}{where}: {failure.exc_type}: {_one_line(failure.message)}".rstrip())
         if failure.assertion:
             a = failure.assertion
             left = _shorten(str(a.get("left")), value_width)

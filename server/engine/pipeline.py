@@ -86,6 +86,10 @@ def _trace_one(root: str, nodeid: str, baseline, interpreter: Interpreter,
     trace = traced.traces.get(nodeid)
     if trace is None:
         outcome = traced.traced.outcomes.get(nodeid)
+        if outcome is not None and outcome.outcome in ("crashed", "timeout") and outcome.message:
+            raise ExplainError("no-trace", translate(
+                "engine.error.no_trace_process_ended", locale, test=nodeid,
+                detail=outcome.message))
         raise ExplainError("no-trace", translate(
             "engine.error.no_trace", locale, test=nodeid,
             outcome=outcome.outcome if outcome else "not-run"))

@@ -40,8 +40,10 @@ def resolve_test(root: str, test_id: str, *, interpreter: Interpreter, timeout: 
                  locale: str = "en", require_failure: bool = True) -> tuple[str, RunResult]:
     """Return the node id to explain and the baseline run of its file.
 
-    For a file, the first failing test in collection order is chosen. For a node id of
-    a parametrized test given without its parameters, the first failing instance is.
+    For a file, the first failing test in collection order is chosen, preferring tests
+    that failed or errored over tests whose process ended (crashed, timed out): those
+    often leave no trace. For a node id of a parametrized test given without its
+    parameters, the first failing instance is.
     """
     relpath, rest = split_test_id(root, test_id, locale)
     baseline = run_pytest(root, [relpath], interpreter=interpreter, timeout=timeout, coverage=True)
@@ -63,6 +65,7 @@ def resolve_test(root: str, test_id: str, *, interpreter: Interpreter, timeout: 
                 "engine.error.not_collected", locale, test=test_id, path=relpath, sample=sample))
 
     failing = [n for n in matches if baseline.outcomes[n].outcome in FAILING_OUTCOMES]
+    failing.sort(key=lambda n: baseline.outcomes[n].outcome in ("crashed", "timeout"))
     if failing:
         return failing[0], baseline
     if rest is None:

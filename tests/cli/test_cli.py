@@ -147,3 +147,42 @@ def test_serve_accepts_stdio_flag(tmp_path):
                             cwd=tmp_path, input="", capture_output=True, text=True, timeout=60)
     assert "unrecognized arguments" not in result.stderr
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+EXITING_PROJECT = {
+    "calc.py": "import os\nimport sys\n\n\ndef half(n):\n    if n % 2:\n        sys.exit(3)\n"
+               "    return n // 2\n\n\ndef leave():\n    os._exit(0)\n",
+    "test_calc.py": textwrap.dedent("""
+        from calc import half, leave
+
+
+        def test_leave():
+            leave()
+
+
+        def test_exits():
+            assert half(5) == 2
+
+
+        def test_half():
+            assert half(8) == 5
+    """).lstrip(),
+}
+
+
+def test_tests_that_end_their_process(tmp_path):
+    """A test that leaves with os._exit has no trace, and the command says why; given the
+    file, the command explains a test it can trace; sys.exit is shown as a crash."""
+    _project(tmp_path, EXITING_PROJECT)
+    left = _tracefix(tmp_path, "trace", "test_calc.py::test_leave")
+    assert left.returncode == 2
+    assert "its test process ended while it ran" in left.stderr
+    assert "exited with code 0" in left.stderr
+
+    whole_file = _tracefix(tmp_path, "trace", "test_calc.py")
+    assert whole_file.returncode == 0, whole_file.stderr
+    assert "test_calc.py::test_half" in whole_file.stdout  # a failed test before crashed ones
+
+    exited = _tracefix(tmp_path, "trace", "test_calc.py::test_exits")
+    assert exited.returncode == 0, exited.stderr
+    assert "# CRASHED at calc.py:7: SystemExit" in exited.stdout

@@ -51,6 +51,7 @@ def test_leaked_cwd_and_environment_are_restored_and_reported(tmp_path, python, 
     for result in (run.baseline, run.traced):
         assert {n: o.outcome for n, o in result.outcomes.items()} == expected, result.output
         leak = result.outcomes["test_paths.py::test_moves_into_a_deleted_folder"].leak
+        # "cwd": None means the test left the process in a folder that no longer exists.
         assert leak == {"cwd": None, "env_added": ["APP_MODE"], "env_removed": ["HOME_FOR_TEST"]}
         assert result.outcomes["test_paths.py::test_later_runs_from_the_start"].leak is None
 

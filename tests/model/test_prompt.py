@@ -22,7 +22,7 @@ from tracefix.server.model.templates import (
 from tracefix.tracer.inline import inline_functions
 
 # Lines the inline rendering adds around the code: its header and its failure footer.
-TRACE_FRAME = re.compile(r"^# (Trace of |FAILED|assert operands:|Recording stopped|NOTE:)")
+TRACE_FRAME = re.compile(r"^# (Trace of |FAILED|CRASHED|assert operands:|Recording stopped|NOTE:)")
 # A trace comment as the inline rendering appends it to a source line.
 TRACE_COMMENT = re.compile(r"  # (\(\d+\)|call\b|!! ).*$")
 
