@@ -7,7 +7,7 @@ tracefix, `TestIsolation` records the working directory and the environment befo
 test, puts them back after its teardown and reports what leaked. The report names the
 environment variables only, never their values, which can hold secrets.
 
-`exit_request` tells a test that ended by raising `SystemExit` (a `sys.exit` call) from
+`exit_request` separates a test that ended by raising `SystemExit` (a `sys.exit` call) from
 an ordinary failure: pytest reports both as failed, tracefix reports the first as crashed.
 
 Only the standard library and pytest are used because this module runs in the user's
@@ -37,12 +37,12 @@ def exit_request(excinfo: Any) -> str | None:
         return None
     code = excinfo.value.code
     if code is None or type(code) is int:
-        shown = repr(code)
+        code_text = repr(code)
     elif type(code) is str:
-        shown = repr(code if len(code) <= 80 else code[:80] + "…")
+        code_text = repr(code if len(code) <= 80 else code[:80] + "…")
     else:
-        shown = f"<{type(code).__name__}>"
-    return f"sys.exit({shown})"
+        code_text = f"<{type(code).__name__}>"
+    return f"sys.exit({code_text})"
 
 
 def _environment() -> dict[str, str]:

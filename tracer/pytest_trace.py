@@ -85,7 +85,7 @@ class TracingPlugin:
             trace.outcome = _outcome_of(report)
             excinfo = call.excinfo
             if exit_request(excinfo) is not None and trace.outcome == "failed":
-                trace.outcome = "crashed"  # as the report says; see isolation.exit_request
+                trace.outcome = "crashed"  # as in the report; see isolation.exit_request
             if excinfo is not None and trace.outcome in ("failed", "xfailed", "crashed"):
                 failure, notes = build_failure(
                     excinfo.type, excinfo.value, excinfo.tb, _message_of(report, excinfo),

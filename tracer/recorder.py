@@ -197,9 +197,8 @@ class ResumedHits:
     """Stands in for a line's hits list while a resumed `yield` or `await` line is pending.
 
     A generator or coroutine resumes on the line where it was suspended, and CPython
-    sends no line event for it: what that line binds (`got = yield x`, `r = await f()`)
-    would otherwise be read with the next line, whose candidates do not name it, and be
-    lost. The resumption is the same execution of the line as the suspension, so its
+    sends no line event for it. So what that line binds (`got = yield x`, `r = await f()`)
+    would be read with the next line, whose candidates do not name it, and be lost. The resumption is the same execution of the line as the suspension, so its
     values join that hit (the one with `__yield__`) instead of counting a new one; a
     resumption that bound nothing adds nothing.
     """
@@ -219,12 +218,12 @@ class ResumedHits:
             return
         hits = self.hits
         for position in range(len(hits) - 1, max(-1, len(hits) - 1 - self.LOOK_BACK), -1):
-            kept = hits[position]
-            if kept[1] is record:
-                if kept[2] is None:
-                    hits[position] = (kept[0], record, dict(values))
+            suspension = hits[position]
+            if suspension[1] is record:
+                if suspension[2] is None:
+                    hits[position] = (suspension[0], record, dict(values))
                 else:
-                    kept[2].update(values)
+                    suspension[2].update(values)
                 return
         hits.append(hit)  # the suspension's hit was dropped by compression
 
@@ -233,8 +232,8 @@ def ends_awaited(lf: "LiveFrame", exc: BaseException) -> bool:
     """Whether `exc` is the StopIteration that ends what `lf` awaits or delegates to.
 
     CPython reports it as an exception in the awaiting frame, on the line where the frame
-    resumed (settrace on 3.11, RAISE events on 3.12+), but the program never sees it:
-    it is how `await` and `yield from` receive their result.
+    resumed (settrace on 3.11, RAISE events on 3.12+). The program never receives it,
+    because it is how `await` and `yield from` deliver their result.
     """
     pending = lf.p_slot
     return (pending is not None and type(pending[0]) is ResumedHits

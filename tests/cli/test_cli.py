@@ -171,7 +171,7 @@ EXITING_PROJECT = {
 
 
 def test_tests_that_end_their_process(tmp_path):
-    """A test that leaves with os._exit has no trace, and the command says why; given the
+    """A test that leaves with os._exit has no trace, and the command prints why; given the
     file, the command explains a test it can trace; sys.exit is shown as a crash."""
     _project(tmp_path, EXITING_PROJECT)
     left = _tracefix(tmp_path, "trace", "test_calc.py::test_leave")

@@ -1,6 +1,5 @@
 """Fixtures for the hostile-code tests: each kind runs the real runner and tracer in
-pytest child processes, on 3.11 (the suite's own interpreter) and, where the issue asks
-for the tracer to work there too, on 3.12 and 3.13 when pyenv has them."""
+pytest child processes, on 3.11 (the suite's own interpreter) and, for the tracer, on 3.12 and 3.13 when pyenv has them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Kind 2: `async` tests and asyncio tasks. Coroutine frames suspend and resume many
-times and interleave; each value lands on its line in its own frame, and outcomes are
+times and interleave. Each value lands on its line in its own frame, and outcomes are
 the same as without tracing."""
 
 from __future__ import annotations

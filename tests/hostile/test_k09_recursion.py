@@ -4,7 +4,7 @@ Recursion below the limit is recorded frame by frame. Recursion that reaches the
 limit stops recording a fixed number of frames short of it. Past that point each
 trace callback could itself raise RecursionError, and then CPython removes the trace
 function (settrace) or the error surfaces in the program (sys.monitoring). The trace
-must say exactly where recording stopped and that the rest of the test ran
+must record exactly where recording stopped and that the rest of the test ran
 unrecorded, and the test must end as it does untraced.
 """
 

@@ -1,5 +1,5 @@
 """Kind 10: code under test that replaces or clears the trace function, as coverage
-tools, debuggers and tracing libraries do. The tracer detects it, says where recording
+tools, debuggers and tracing libraries do. The tracer detects it, records where recording
 stopped, and leaves the trace function in the state the test chose; the trace function
 that was there before the test is restored when the test did not replace it."""
 
@@ -92,7 +92,7 @@ def test_replaced_tracer_detected_and_left_as_the_test_set_it(tmp_path, any_pyth
     replaced = run.traces["test_tracing.py::test_replace"]
     cleared = run.traces["test_tracing.py::test_clear"]
     if replaced.backend == "settrace":
-        # sys.settrace replaced the recorder: recording stopped at that line, and says so.
+        # sys.settrace replaced the recorder: recording stopped at that line, and the budget names it.
         for trace, marker, detail in ((replaced, "return replaced", "replaced"),
                                       (cleared, "sys.settrace(None)", "removed")):
             assert trace.reliable
