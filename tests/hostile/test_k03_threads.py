@@ -80,6 +80,11 @@ THREADS = {
             event = threading.Event()
             yield event
             event.set()
+            # Join the threads the event released, so that none of them is still leaving
+            # project code while the next test is recorded.
+            for thread in threading.enumerate():
+                if thread.name in ("lingering", "idle"):
+                    thread.join(60)
 
         def test_threads(stop):
             idle = start_idle(stop)
