@@ -17,7 +17,7 @@ import sys
 from dataclasses import asdict
 from typing import Sequence, TextIO
 
-from .i18n import normalize_locale, translate
+from .i18n import normalize_locale, outcome_word, translate
 
 EXIT_FIXED = 0
 EXIT_NOT_FIXED = 1
@@ -224,7 +224,7 @@ def _trace(args: argparse.Namespace, interpreter, out: TextIO) -> int:
         out.write(json.dumps(result.trace.to_json(), ensure_ascii=False, indent=1) + "\n")
         return EXIT_FIXED
     out.write(translate("cli.heading.trace", args.locale, test=result.test_id,
-                        outcome=result.outcome) + "\n")
+                        outcome=outcome_word(result.outcome, args.locale)) + "\n")
     out.write(result.inline.rstrip("\n") + "\n")
     for note in result.notes:
         out.write(f"# {note}\n")
@@ -301,7 +301,8 @@ def _progress_printer(locale: str):
 def _write_explanation(explanation, verified, args, out: TextIO, show_unverified: bool = False) -> None:
     t = lambda key, **fields: translate(key, args.locale, **fields)  # noqa: E731
     if not args.no_trace:
-        out.write(t("cli.heading.trace", test=explanation.test_id, outcome=explanation.trace.outcome) + "\n")
+        out.write(t("cli.heading.trace", test=explanation.test_id,
+                    outcome=outcome_word(explanation.trace.outcome, args.locale)) + "\n")
         out.write(explanation.inline.rstrip("\n") + "\n\n")
     out.write(t("cli.heading.diagnosis") + "\n")
     out.write(explanation.diagnosis.markdown.rstrip("\n") + "\n\n")

@@ -11,7 +11,7 @@ from typing import TextIO
 from .debug import DapError, start_debuggee, take_snapshot
 from .debug.render import snapshot_prompt_text
 from .engine.testids import resolve_test
-from .i18n import translate
+from .i18n import note_text, translate
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -41,7 +41,7 @@ def snapshot_command(args: argparse.Namespace, interpreter, out: TextIO) -> int:
     text = snapshot_prompt_text(snapshot, limit=20000)
     out.write((text or translate("debug.snapshot.not_stopped", args.locale)) + "\n")
     for note in snapshot.notes:
-        out.write(f"# {note}\n")
+        out.write(f"# {note_text(note, args.locale)}\n")
     return EXIT_OK
 
 

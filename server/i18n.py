@@ -11,6 +11,10 @@ import json
 import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from tracefix.tracer.notes import TEMPLATES as NOTE_TEMPLATES
+from tracefix.tracer.notes import Note
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,14 @@ def normalize_locale(locale: str | None) -> str:
 
 @lru_cache(maxsize=None)
 def catalog(locale: str) -> dict[str, str]:
-    """Return the merged catalog of every part for one supported locale."""
+    """Return the merged catalog of every part for one supported locale.
+
+    The English texts of trace notes come from the tracer, which writes them (see
+    `tracefix.tracer.notes`); their translations are in `messages/trace.<locale>.json`.
+    """
     merged: dict[str, str] = {}
+    if locale == DEFAULT_LOCALE:
+        merged.update(NOTE_TEMPLATES)
     for path in sorted(_CATALOG_DIR.glob(f"*.{locale}.json")):
         with open(path, encoding="utf-8") as f:
             entries = json.load(f)
@@ -61,3 +71,37 @@ def translate(key: str, locale: str | None = None, **fields: object) -> str:
 @lru_cache(maxsize=None)
 def _log_missing(key: str, language: str) -> None:
     log.warning("message %r has no %s translation; showing English", key, language)
+
+
+def note_text(text: str, locale: str | None = None) -> str:
+    """Show a note of a trace or an outcome (`tracefix.tracer.notes.Note`) in `locale`.
+
+    A plain string, or a note whose key or fields this version does not know, is shown
+    as its English text.
+    """
+    key = getattr(text, "key", "")
+    if not key or normalize_locale(locale) == DEFAULT_LOCALE:
+        return str(text)
+    fields: dict[str, Any] = {name: note_text(value, locale) if isinstance(value, str) else value
+                              for name, value in text.fields.items()}
+    try:
+        return translate(key, locale, **fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        log.warning("note %r cannot be shown in %s (%s); showing English", key, locale, exc)
+        return str(text)
+
+
+def outcome_word(outcome: str, locale: str | None = None) -> str:
+    """Name a test outcome (`passed`, `crashed`, ...) in `locale`; an unknown one as is."""
+    if f"outcome.{outcome}" not in catalog(DEFAULT_LOCALE):
+        return outcome
+    return translate(f"outcome.{outcome}", locale)
+
+
+def message_note(key: str, **fields: Any) -> Note:
+    """Return a note that the server writes for later display, such as a snapshot's.
+
+    It is the English text of `key`, carrying the key and fields so that `note_text`
+    can show it in the reader's language.
+    """
+    return Note(translate(key, DEFAULT_LOCALE, **fields), key, fields)

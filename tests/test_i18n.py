@@ -45,3 +45,33 @@ def test_translate_formats_fields_per_locale():
 def test_unknown_key_names_itself():
     with pytest.raises(KeyError, match="no.such.key"):
         translate("no.such.key", "en")
+
+
+def test_trace_notes_have_japanese_texts_with_the_same_fields():
+    # The English texts of trace notes live in the tracer, which writes them.
+    from tracefix.tracer.notes import TEMPLATES
+
+    ja = json.loads((MESSAGES / "trace.ja.json").read_text(encoding="utf-8"))
+    assert sorted(ja) == sorted(TEMPLATES)
+    for key, template in TEMPLATES.items():
+        assert _fields(template) == _fields(ja[key]), key
+
+
+def test_a_note_round_trips_through_json_and_renders_per_locale():
+    from tracefix.server.i18n import note_text
+    from tracefix.server.runner.outcomes import timeout_message
+    from tracefix.tracer.notes import Note, note, note_from_json, note_to_json
+
+    stuck = timeout_message(30.0, "", "/p/app.py:12")
+    assert stuck == "the test run timed out after 30 s while this test was running; stuck at /p/app.py:12"
+    again = note_from_json(json.loads(json.dumps(note_to_json(stuck))))
+    assert isinstance(again, Note) and again == stuck and again.key == "trace.outcome.stuck_at"
+    # The nested note (the timeout) is translated too; data (the place) is kept as is.
+    assert note_text(again, "ja") == (
+        "このテストの実行中に、テスト実行が 30 秒でタイムアウトしました。止まっていた場所: /p/app.py:12")
+    assert note_text(again, "en") == str(stuck)
+    # A plain string, as older traces hold, is shown as written in every locale.
+    assert note_from_json("an old note") == "an old note"
+    assert note_text("an old note", "ja") == "an old note"
+    with pytest.raises(KeyError, match="no.such.note"):
+        note("no.such.note")

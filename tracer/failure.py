@@ -11,6 +11,7 @@ import ast
 from types import FrameType, TracebackType
 from typing import Any
 
+from .notes import note
 from .scope import ProjectScope
 from .source_text import read_source
 from .trace_format import Failure, TracebackEntry
@@ -48,8 +49,8 @@ def build_failure(exc_type: type, exc: BaseException | None, tb: TracebackType |
 
     kept = [entry for entry, _frame in entries]
     if len(kept) > MAX_TRACEBACK:
-        notes.append(f"traceback: {len(kept) - MAX_TRACEBACK} middle entries left out "
-                     f"of {len(kept)}")
+        notes.append(note("trace.note.traceback_cut", left_out=len(kept) - MAX_TRACEBACK,
+                          total=len(kept)))
         kept = kept[:20] + kept[-(MAX_TRACEBACK - 20):]
 
     failure = Failure(

@@ -18,6 +18,8 @@ import dis
 import sys
 from types import CodeType
 
+from .notes import Note, note
+
 # Builtins that return the calling frame's locals dict (`vars()` without an argument).
 _LOCALS_BUILTINS = frozenset({"locals", "vars"})
 # Names that reach a frame object's locals: `sys._getframe()`, `inspect.currentframe()`
@@ -56,11 +58,7 @@ def reads_own_locals(code: CodeType) -> bool:
     return False
 
 
-def not_recorded_note(qualname: str, path: str, line: int) -> str:
+def not_recorded_note(qualname: str, path: str, line: int) -> Note:
     """Return the trace note for a function left unrecorded by `reads_own_locals`."""
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    return (
-        f"{qualname} ({path}:{line}) was not recorded: it reads its own locals "
-        f"(locals(), vars() or a frame's f_locals), and on Python {version} the tracer "
-        "reading them would change the dict that the code sees"
-    )
+    return note("trace.note.locals_not_read", qualname=qualname, path=path, line=line, version=version)

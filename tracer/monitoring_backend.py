@@ -29,6 +29,7 @@ from typing import Any
 
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording, ends_awaited
 from .foreign import raised_outside_tracer, without_tracer_frames
+from .notes import note
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
 from .values import RAW_INT_BOUND, RAW_SCALARS, RAW_TEXT_MAX, Rendered
 
@@ -119,10 +120,8 @@ class MonitoringBackend:
         if isinstance(exc, StopRecording):
             return
         if raised_outside_tracer(exc):
-            self.rec.notes.append(
-                f"recording stopped: {type(exc).__name__} from outside the tracer "
-                "(e.g. a signal handler) was raised while a monitoring callback ran"
-            )
+            self.rec.notes.append(note("trace.note.outside_exception.monitoring",
+                                       error_type=type(exc).__name__))
             raise without_tracer_frames(exc)
         self.rec.note_internal_error(exc)
 

@@ -47,6 +47,7 @@ from .lines import (
     line_bindings,
     line_candidates,
 )
+from .notes import note
 from .other_threads import OtherThreads
 from .scope import GeneratedCode, ProjectScope, is_pseudo_filename
 from .trace_format import (
@@ -357,13 +358,10 @@ class Recorder:
         self.file_index[filename] = number
         text = "".join(linecache.getlines(filename)) or None
         if text is None:
-            self.notes.append(
-                f"generated code {filename} has no source registered in linecache: "
-                f"its lines are shown by number only")
+            self.notes.append(note("trace.note.generated_no_source", file=filename))
         elif len(text) > _MAX_GENERATED_SOURCE:
-            self.notes.append(
-                f"the source of generated code {filename} has {len(text)} characters, "
-                f"more than {_MAX_GENERATED_SOURCE}: it is left out of the trace")
+            self.notes.append(note("trace.note.generated_too_long", file=filename, chars=len(text),
+                                   limit=_MAX_GENERATED_SOURCE))
             text = None
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() if text else ""
         self.files.append(SourceFile(path=filename, sha256=digest, text=text))
@@ -407,9 +405,7 @@ class Recorder:
             # removes the settrace function, or the error surfaces in the program under
             # sys.monitoring.
             self.stop_for("recursion", sys.getrecursionlimit(),
-                          f"{len(stack)} recorded frames deep, close to the recursion limit: "
-                          "deeper calls and the rest of the test, including code that "
-                          "catches a RecursionError, were not recorded")
+                          note("trace.budget.recursion", depth=len(stack)))
             raise StopRecording()
         parent = stack[-1].record.id if stack else None
         info.calls += 1
@@ -558,19 +554,19 @@ class Recorder:
         config = self.config
         self.last_index = index
         if index >= config.max_events:
-            self.stop_for("events", config.max_events, f"{index} line events recorded")
+            self.stop_for("events", config.max_events, note("trace.budget.events", count=index))
             return False
         elapsed = time.perf_counter() - self.started
         if elapsed >= config.max_seconds:
-            self.stop_for("seconds", config.max_seconds, f"{elapsed:.1f} s spent recording")
+            self.stop_for("seconds", config.max_seconds,
+                          note("trace.budget.seconds", seconds=f"{elapsed:.1f}"))
             return False
         self.compact_all()
         self.checkpoints += 1
         if self.checkpoints % _BYTES_EVERY == 0:
             self.kept_bytes = self.estimate_kept_bytes()
         if self.kept_bytes >= config.max_bytes:
-            self.stop_for("bytes", config.max_bytes,
-                          f"about {self.kept_bytes} bytes of rendered values kept")
+            self.stop_for("bytes", config.max_bytes, note("trace.budget.bytes", count=self.kept_bytes))
             return False
         self.check_at = min(index + _CHECK_EVERY, config.max_events)
         return True
@@ -640,12 +636,8 @@ class Recorder:
     def note_internal_error(self, exc: BaseException) -> None:
         """Stop after a tracer bug; the test goes on untraced."""
         if isinstance(exc, RecursionError):
-            self.stop_for("recursion", sys.getrecursionlimit(),
-                          "the recursion limit was reached inside the tracer")
-        self.notes.append(
-            f"recording stopped after an internal tracer error: "
-            f"{type(exc).__name__}: {exc}"[:500]
-        )
+            self.stop_for("recursion", sys.getrecursionlimit(), note("trace.budget.recursion_in_tracer"))
+        self.notes.append(note("trace.note.internal_error", error=f"{type(exc).__name__}: {exc}"[:500]))
 
     # -- result -----------------------------------------------------------------------
 

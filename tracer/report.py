@@ -47,6 +47,7 @@ from typing import Any, Callable
 import pytest
 
 from .isolation import exit_request
+from .notes import Note, note, note_to_json
 from .scope import ProjectScope
 
 # Bounds on the text copied from a report, in characters. A cut longrepr keeps its end,
@@ -320,7 +321,7 @@ class ReportWriter:
             return
         outcome, message = _outcome(report), _message(report)
         if exited is not None and outcome in ("failed", "error"):
-            outcome, message = "crashed", f"the test called {exited}"
+            outcome, message = "crashed", note("trace.outcome.exit_called", call=exited)
         lines = None
         if self._coverage is not None:
             if report.when == "teardown":
@@ -332,7 +333,9 @@ class ReportWriter:
             "when": report.when,
             "outcome": outcome,
             "duration": report.duration,
-            "message": bound_text(message, MAX_MESSAGE_CHARS),
+            # A Note (from tracefix) keeps its key, so the server can show it translated.
+            "message": note_to_json(message) if isinstance(message, Note)
+            else bound_text(message, MAX_MESSAGE_CHARS),
             "crash": _crash_location(report, self._is_project),
             "longrepr": bound_text(report.longreprtext or "", MAX_LONGREPR_CHARS, keep_tail=True),
             "lines": lines,

@@ -16,6 +16,7 @@ from typing import Any
 
 from .config import TraceConfig
 from .foreign import reraise_foreign
+from .notes import note
 from .recorder import Recorder
 from .trace_format import Trace
 
@@ -79,7 +80,7 @@ class Recording:
                 self.backend.start()
                 return
             except MonitoringUnavailable as exc:
-                self.recorder.notes.append(f"sys.monitoring not used ({exc}); fell back to settrace")
+                self.recorder.notes.append(note("trace.note.monitoring_unavailable", reason=str(exc)))
                 self.backend_name = "settrace"
         from .settrace_backend import SettraceBackend
 
@@ -112,13 +113,9 @@ class Recording:
             self.backend.stop()
         except Exception as exc:
             reraise_foreign(exc)
-            self.recorder.notes.append(f"stopping the recorder failed: {type(exc).__name__}: {exc}")
+            self.recorder.notes.append(note("trace.note.stop_failed", error=f"{type(exc).__name__}: {exc}"))
         if self.forks:
-            self.recorder.notes.append(
-                f"the test forked {self.forks} child process(es) while recording (os.fork, "
-                "or multiprocessing with the fork start method); code that ran in them is "
-                "not traced"
-            )
+            self.recorder.notes.append(note("trace.note.forked", count=self.forks))
 
     def trace(self, test_id: str = "") -> Trace:
         """Build the Trace of what was recorded (after `stop`)."""

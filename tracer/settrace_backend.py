@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any, Callable
 
 from .foreign import raised_outside_tracer, without_tracer_frames
+from .notes import Note, note
 from .recorder import UNBOUND, LiveFrame, Recorder, StopRecording, ends_awaited
 from .other_threads import ThreadWatch
 from .trace_format import EXCEPTION_KEY, RETURN_KEY, YIELD_KEY
@@ -58,11 +59,7 @@ class SettraceBackend:
         if self.attached:
             current = sys.gettrace()
             if current is None:
-                self.rec.stop_for(
-                    "tracer-replaced", 0,
-                    "the trace function was removed: the test called sys.settrace(None), "
-                    "or CPython removed it after it raised (e.g. at the recursion limit)",
-                )
+                self.rec.stop_for("tracer-replaced", 0, note("trace.budget.tracer_removed"))
             elif current is not self.global_trace:
                 self.rec.stop_for("tracer-replaced", 0, _replaced(current))
             # The test's own choice stays in force, as it would without tracefix: a
@@ -99,10 +96,8 @@ class SettraceBackend:
         if raised_outside_tracer(exc):
             # A signal handler (e.g. a test timeout) ran during our callback and
             # raised: the exception belongs to the test, so it must reach it.
-            self.rec.notes.append(
-                f"recording stopped: {type(exc).__name__} from outside the tracer "
-                "(e.g. a signal handler) was raised while the trace function ran"
-            )
+            self.rec.notes.append(note("trace.note.outside_exception.settrace",
+                                       error_type=type(exc).__name__))
             raise without_tracer_frames(exc)
         self.rec.note_internal_error(exc)
 
@@ -272,9 +267,8 @@ class SettraceBackend:
         _pop(rec.stack, lf)
 
 
-def _replaced(current: Any) -> str:
-    return (f"the test replaced the trace function with {type(current).__name__}; lines "
-            "of frames already running were still recorded, calls made after it were not")
+def _replaced(current: Any) -> Note:
+    return note("trace.budget.tracer_replaced", kind=type(current).__name__)
 
 
 def _pop(stack: list[LiveFrame], lf: LiveFrame) -> None:

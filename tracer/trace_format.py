@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .notes import note_from_json, note_to_json
+
 FORMAT_NAME = "tracefix-trace"
 FORMAT_VERSION = 1
 
@@ -107,7 +109,7 @@ class BudgetHit:
     step: int  # global index of the last step recorded
     file: int | None
     line: int | None
-    detail: str = ""
+    detail: str = ""  # a tracer.notes.Note: why, in words
 
 
 @dataclass
@@ -153,7 +155,7 @@ class Trace:
     # Set by the runner, not the tracer: False when the traced outcome differed from the
     # untraced one, in which case the trace must not be shown as the truth.
     reliable: bool = True
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # tracer.notes.Note or plain text
     # The failure state read through debugpy in a separate run; the server adds it, the
     # tracer never does. Its fields are those of tracefix.server.debug.FailureSnapshot.
     snapshot: dict[str, Any] | None = None
@@ -166,6 +168,10 @@ class Trace:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        # Notes keep their message key and fields, so a reader can show them translated.
+        data["notes"] = [note_to_json(n) for n in self.notes]
+        if self.budget is not None:
+            data["budget"]["detail"] = note_to_json(self.budget.detail)
         return {"format": FORMAT_NAME, "version": FORMAT_VERSION, **data}
 
 
@@ -201,14 +207,15 @@ def trace_from_json(data: dict[str, Any]) -> Trace:
             for s in payload.get("lines", [])
         ],
         calls=[CallSummary(**c) for c in payload.get("calls", [])],
-        budget=BudgetHit(**budget) if budget else None,
+        budget=BudgetHit(**{**budget, "detail": note_from_json(budget.get("detail", ""))})
+        if budget else None,
         failure=Failure(
             **{**failure, "traceback": [TracebackEntry(**t) for t in failure.get("traceback", [])]}
         ) if failure else None,
         total_steps=payload.get("total_steps", 0),
         threads_not_traced=payload.get("threads_not_traced", []),
         reliable=payload.get("reliable", True),
-        notes=payload.get("notes", []),
+        notes=[note_from_json(n) for n in payload.get("notes", [])],
         snapshot=payload.get("snapshot"),
     )
 

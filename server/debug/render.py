@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tracefix.server.i18n import translate
+from tracefix.server.i18n import note_text, translate
 
 from .snapshot import FailureSnapshot, SnapshotValue, snapshot_from_json
 
@@ -61,7 +61,7 @@ def snapshot_markdown(data: dict[str, Any] | FailureSnapshot, locale: str) -> st
             out.append(f"| {translate('debug.snapshot.name', locale)} | {translate('debug.snapshot.value', locale)} |")
             out.append("|---|---|")
             for name, value, note in rows[:HOVER_ROWS]:
-                shown = _cell(value) if not note else f"*{note}*"
+                shown = _cell(value) if not note else f"*{note_text(note, locale)}*"
                 out.append(f"| {_cell(name)} | {shown} |")
             if len(rows) > HOVER_ROWS:
                 out.append(f"| … | *{translate('debug.snapshot.more_rows', locale, count=len(rows) - HOVER_ROWS)}* |")
@@ -69,7 +69,7 @@ def snapshot_markdown(data: dict[str, Any] | FailureSnapshot, locale: str) -> st
     if len(snapshot.frames) > HOVER_FRAMES:
         out.append("*" + translate("debug.snapshot.more_frames", locale,
                                    count=len(snapshot.frames) - HOVER_FRAMES) + "*")
-    out += [f"> {note}" for note in snapshot.notes]
+    out += [f"> {note_text(note, locale)}" for note in snapshot.notes]
     return "\n".join(out).rstrip()
 
 

@@ -19,7 +19,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tracefix.server.i18n import message_note
 from tracefix.server.runner import Interpreter
+from tracefix.tracer.notes import note_from_json, note_to_json
 
 from .dap import DapClient, DapError, DapTimeout
 from .launch import Debuggee, start_debuggee
@@ -54,7 +56,7 @@ class SnapshotValue:
     type: str = ""
     children: list["SnapshotValue"] = field(default_factory=list)
     more: bool = False  # members exist beyond those listed (the count limit)
-    note: str = ""  # why it is not (fully) shown, e.g. "not evaluated: timed out"
+    note: str = ""  # why it is not (fully) shown (a Note), e.g. "not evaluated: ..."
 
 
 @dataclass
@@ -78,7 +80,19 @@ class FailureSnapshot:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        # Notes keep their message key and fields, so a reader can show them translated.
+        data["notes"] = [note_to_json(note) for note in self.notes]
+
+        def keep_notes(value: SnapshotValue, out: dict[str, Any]) -> None:
+            out["note"] = note_to_json(value.note)
+            for child, child_out in zip(value.children, out["children"]):
+                keep_notes(child, child_out)
+
+        for frame, frame_out in zip(self.frames, data["frames"]):
+            for value, value_out in zip(frame.locals, frame_out["locals"]):
+                keep_notes(value, value_out)
+        return data
 
 
 def snapshot_from_json(data: dict[str, Any]) -> FailureSnapshot:
@@ -86,12 +100,13 @@ def snapshot_from_json(data: dict[str, Any]) -> FailureSnapshot:
     def value(item: dict[str, Any]) -> SnapshotValue:
         return SnapshotValue(item["name"], item["value"], item.get("type", ""),
                              [value(child) for child in item.get("children", [])],
-                             item.get("more", False), item.get("note", ""))
+                             item.get("more", False), note_from_json(item.get("note", "")))
 
     frames = [SnapshotFrame(f["name"], f["file"], f["line"], [value(v) for v in f.get("locals", [])])
               for f in data.get("frames", [])]
     return FailureSnapshot(data["test_id"], data["stopped"], data.get("exception_type", ""),
-                           data.get("message", ""), frames, list(data.get("notes", [])),
+                           data.get("message", ""), frames,
+                           [note_from_json(note) for note in data.get("notes", [])],
                            data.get("seconds", 0.0))
 
 
@@ -109,20 +124,20 @@ class _Reader:
             return None
         left = self.deadline - time.monotonic()
         if left <= 0:
-            self.blocked = f"the snapshot budget of {self.budget.seconds:g} s ran out"
+            self.blocked = message_note("debug.note.budget_ran_out", seconds=f"{self.budget.seconds:g}")
             return None
         try:
             return self.client.request(command, arguments, timeout=min(left, self.budget.request_seconds))
         except DapTimeout:
-            self.blocked = (f"{command} took longer than {min(left, self.budget.request_seconds):g} s, "
-                            "so the debugged thread is taken to be stuck")
+            self.blocked = message_note("debug.note.request_stuck", command=command,
+                                        seconds=f"{min(left, self.budget.request_seconds):g}")
             return None
 
     def variables(self, reference: int, depth: int) -> tuple[list[SnapshotValue], bool, str]:
         """Return (values, more, note) of a variables reference, expanded `depth` levels."""
         body = self.ask("variables", {"variablesReference": reference, "count": self.budget.children + 1})
         if body is None:
-            return [], False, f"not evaluated: {self.blocked}"
+            return [], False, message_note("debug.note.not_evaluated", reason=self.blocked)
         items = [v for v in body.get("variables", []) if not _hidden(str(v.get("name", "")))]
         # debugpy lists a container's size as a member named "len()".
         size = next((v.get("value") for v in items if v.get("name") == "len()"), None)
@@ -198,9 +213,7 @@ def _read_failure(client: DapClient, debuggee: Debuggee, root: str, nodeid: str,
     client.response(attach, "attach", timeout=timeout)
 
     # The adapter sends "terminated" or "exited" when the test ends without a stop.
-    ended = FailureSnapshot(nodeid, stopped=False, notes=[
-        "the test ended without stopping at a failure: it passed, or debugpy did not stop "
-        "on its exception (in runs here, it did not stop on a RecursionError)"])
+    ended = FailureSnapshot(nodeid, stopped=False, notes=[message_note("debug.note.not_stopped")])
     try:
         name, stopped = client.first_event(
             ("stopped", "terminated", "exited"), timeout=budget.start_seconds,
@@ -226,7 +239,7 @@ def _read_failure(client: DapClient, debuggee: Debuggee, root: str, nodeid: str,
         if not path or not _in_project(path, root):
             continue
         if len(snapshot.frames) >= budget.frames:
-            snapshot.notes.append(f"only the {budget.frames} innermost project frames are shown")
+            snapshot.notes.append(message_note("debug.note.frames", count=budget.frames))
             break
         name = str(frame.get("name", "")).removesuffix(" (Current frame)")
         current = SnapshotFrame(name, path, int(frame.get("line", 0)))
@@ -236,12 +249,12 @@ def _read_failure(client: DapClient, debuggee: Debuggee, root: str, nodeid: str,
             if scope.get("name", "").lower().startswith("locals"):
                 current.locals, more, note = reader.variables(scope["variablesReference"], budget.depth)
                 if more:
-                    current.locals.append(SnapshotValue("…", "", note="more locals than the count limit"))
+                    current.locals.append(SnapshotValue("…", "", note=message_note("debug.note.more_locals")))
                 if note:
-                    snapshot.notes.append(f"{current.name}: {note}")
+                    snapshot.notes.append(message_note("debug.note.in_frame", frame=current.name, note=note))
                 break
     if reader.blocked:
-        snapshot.notes.append(f"reading stopped early: {reader.blocked}")
+        snapshot.notes.append(message_note("debug.note.stopped_early", reason=reader.blocked))
     return snapshot, not reader.blocked
 
 

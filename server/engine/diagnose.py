@@ -13,7 +13,7 @@ import os
 from tracefix.tracer.inline import source_lines
 from tracefix.tracer.trace_format import Trace
 
-from ..i18n import translate
+from ..i18n import note_text, outcome_word, translate
 from .analysis import Findings, analyze
 from .markdown import code, plain
 from .provenance import Origin, collapse
@@ -77,7 +77,8 @@ class _Writer:
         if not self.show_values:
             return self.t("engine.summary.unreliable", test=test)
         if f.kind == "none":
-            return self.t("engine.summary.none", test=test, outcome=self.trace.outcome)
+            return self.t("engine.summary.none", test=test,
+                          outcome=outcome_word(self.trace.outcome, self.locale))
         if f.kind == "assertion" and f.actual and f.expected:
             origin = f.chain[-1] if f.chain else None
             return self.t("engine.summary.assertion", test=test,
@@ -100,8 +101,8 @@ class _Writer:
             budget = self.trace.budget
             where = self.location(self.trace.files[budget.file].path, budget.line) \
                 if budget.file is not None else "?"
-            parts.append(self.t("engine.diag.budget", kind=code(budget.kind),
-                                limit=code(budget.limit), location=where))
+            parts.append(self.t("engine.diag.budget", location=where,
+                                detail=note_text(budget.detail, self.locale)))
         parts.append(self.headline(f))
         if self.show_values:
             parts.extend(self.values(f))
@@ -118,7 +119,7 @@ class _Writer:
         exc_type = code(f.exc_type) if f.exc_type else ""
         if f.kind == "none":
             return self.t("engine.diag.headline_none", test=code(self.trace.test_id),
-                          outcome=code(self.trace.outcome))
+                          outcome=outcome_word(self.trace.outcome, self.locale))
         key = "engine.diag.headline_assertion" if f.kind == "assertion" else "engine.diag.headline_exception"
         return self.t(key, exc_type=exc_type, test=code(self.trace.test_id),
                       function=code(f.failing_function or "?"),

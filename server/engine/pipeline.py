@@ -17,7 +17,7 @@ from tracefix.tracer.scope import is_pseudo_filename
 from tracefix.tracer.source_text import read_source
 from tracefix.tracer.trace_format import Trace
 
-from ..i18n import translate
+from ..i18n import note_text, outcome_word, translate
 from ..runner import Interpreter, find_interpreter, trace_tests
 from .diagnose import diagnose
 from .localize import PASSING, build_spectrum, localize, promote_repaired
@@ -89,10 +89,10 @@ def _trace_one(root: str, nodeid: str, baseline, interpreter: Interpreter,
         if outcome is not None and outcome.outcome in ("crashed", "timeout") and outcome.message:
             raise ExplainError("no-trace", translate(
                 "engine.error.no_trace_process_ended", locale, test=nodeid,
-                detail=outcome.message))
+                detail=note_text(outcome.message, locale)))
         raise ExplainError("no-trace", translate(
             "engine.error.no_trace", locale, test=nodeid,
-            outcome=outcome.outcome if outcome else "not-run"))
+            outcome=outcome_word(outcome.outcome if outcome else "not-run", locale)))
     return trace
 
 
@@ -108,7 +108,8 @@ def trace_failure(root: str, test_id: str, *, locale: str = "en",
     trace = _trace_one(root, nodeid, baseline, interpreter, settings, locale)
     texts = load_sources(trace)
     return TraceResult(nodeid, trace, _render_inline(trace, texts),
-                       baseline.outcomes[nodeid].outcome, list(trace.notes))
+                       baseline.outcomes[nodeid].outcome,
+                       [note_text(note, locale) for note in trace.notes])
 
 
 def explain_failure(

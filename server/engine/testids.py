@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ..i18n import translate
+from ..i18n import outcome_word, translate
 from ..runner import FAILING_OUTCOMES, Interpreter, RunResult, run_pytest
 
 
@@ -74,5 +74,6 @@ def resolve_test(root: str, test_id: str, *, interpreter: Interpreter, timeout: 
     if require_failure:
         outcome = baseline.outcomes[matches[0]].outcome
         raise ExplainError("passed", translate("engine.error.did_not_fail", locale,
-                                               test=matches[0], outcome=outcome))
+                                               test=matches[0],
+                                               outcome=outcome_word(outcome, locale)))
     return matches[0], baseline

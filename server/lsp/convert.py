@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from lsprotocol import types
 
-from tracefix.server.i18n import translate
+from tracefix.server.i18n import note_text, outcome_word, translate
 
 from .positions import UnitCounter, client_units, first_non_blank, split_lines_keepends
 from .results import FailureSite, ResultStore, ShownTrace
@@ -40,13 +40,15 @@ def lsp_whole_line(line: int) -> types.Range:
     return types.Range(types.Position(line, 0), types.Position(line + 1, 0))
 
 
-def failure_text(site: FailureSite) -> str:
+def failure_text(site: FailureSite, locale: str) -> str:
     """Return the one-line error of a failing test, from its trace when there is one."""
     failure = site.trace.trace.failure if site.trace else None
     if failure is not None:
         text = f"{failure.exc_type}: {failure.message}" if failure.message else failure.exc_type
+    elif site.outcome.message:
+        text = note_text(site.outcome.message, locale)
     else:
-        text = site.outcome.message or site.outcome.outcome
+        text = outcome_word(site.outcome.outcome, locale)
     return shorten(text, MESSAGE_WIDTH)
 
 
@@ -81,7 +83,7 @@ def lsp_diagnostics(
         group.sort(key=lambda site: site.trace is None)  # a traced failure has more detail
         first = group[0]
         message = translate("lsp.diagnostic.failed", locale, test=short_test_name(first.nodeid),
-                            error=failure_text(first))
+                            error=failure_text(first, locale))
         if len(group) > 1:
             message += " " + translate("lsp.diagnostic.more_tests", locale, count=len(group) - 1)
         if first.trace is not None and not first.trace.trace.reliable:
@@ -246,11 +248,14 @@ def trace_warnings(shown_trace: ShownTrace, locale: str) -> list[str]:
     """Return the caveats a reader must see next to the values of this trace."""
     trace = shown_trace.index.trace
     warnings = [translate("lsp.history.test", locale, test=shown_trace.nodeid)]
+    notes = [note_text(note, locale) for note in trace.notes]
     if not trace.reliable:
-        warnings.append(translate("lsp.history.unreliable", locale, notes="; ".join(trace.notes)))
+        warnings.append(translate("lsp.history.unreliable", locale, notes="; ".join(notes)))
+    elif notes:
+        warnings.append(translate("lsp.history.notes", locale, notes="; ".join(notes)))
     if trace.budget is not None:
-        warnings.append(translate("lsp.history.budget", locale, kind=trace.budget.kind,
-                                  limit=f"{trace.budget.limit:g}", step=trace.budget.step))
+        warnings.append(translate("lsp.history.budget", locale, step=trace.budget.step,
+                                  detail=note_text(trace.budget.detail, locale)))
     if trace.threads_not_traced:
         warnings.append(translate("lsp.history.threads", locale,
                                   names=", ".join(trace.threads_not_traced)))

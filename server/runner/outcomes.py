@@ -19,6 +19,7 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracefix.tracer.notes import Note, note, note_from_json
 from tracefix.tracer.report import project_file_filter
 
 logger = logging.getLogger(__name__)
@@ -38,12 +39,12 @@ class TestOutcome:
     nodeid: str
     outcome: str  # one of OUTCOMES
     duration: float = 0.0  # seconds, all phases together
-    message: str = ""
+    message: str = ""  # a tracer.notes.Note when tracefix wrote it, else pytest's text
     crash_path: str | None = None  # absolute path of the failing line
     crash_line: int | None = None
     longrepr: str = ""
     lines: list[tuple[str, int]] | None = None  # project lines executed, with coverage
-    leak: dict[str, Any] | None = None  # what the test left changed; see describe_leak
+    leak: dict[str, Any] | None = None  # what the test left changed; see leak_notes
 
 
 @dataclass
@@ -128,13 +129,25 @@ def find_stuck_at(stacks_path: str, root: str) -> str | None:
     return None
 
 
-def describe_exit(exit_code: int) -> str:
+def ended_message(exit_code: int, phase: str) -> Note:
+    """Say how the process ended while a test ran; `phase` is its call outcome, or ""."""
+    suffix = "_after_call" if phase else ""
     if exit_code < 0:
         try:
-            return f"was killed by {signal.Signals(-exit_code).name}"
+            name = signal.Signals(-exit_code).name
         except ValueError:
-            return f"was killed by signal {-exit_code}"
-    return f"exited with code {exit_code}"
+            name = f"signal {-exit_code}"
+        return note("trace.outcome.killed" + suffix, signal=name, phase=phase)
+    return note("trace.outcome.exited" + suffix, code=exit_code, phase=phase)
+
+
+def timeout_message(timeout: float, phase: str, stuck_at: str | None) -> Note:
+    """Say that the watchdog stopped the run while a test ran, and where it was stuck."""
+    message = note("trace.outcome.timed_out_after_call" if phase else "trace.outcome.timed_out",
+                   seconds=f"{timeout:g}", phase=phase)
+    if stuck_at:
+        message = note("trace.outcome.stuck_at", message=message, where=stuck_at)
+    return message
 
 
 def _merge_lines(results: list[dict[str, Any]]) -> list[tuple[str, int]] | None:
@@ -160,7 +173,7 @@ def _from_results(nodeid: str, results: list[dict[str, Any]]) -> TestOutcome:
         nodeid=nodeid,
         outcome=deciding["outcome"],
         duration=sum(float(result.get("duration") or 0.0) for result in results),
-        message=deciding.get("message", ""),
+        message=note_from_json(deciding.get("message", "")),
         crash_path=crash.get("path"),
         crash_line=crash.get("line"),
         longrepr=deciding.get("longrepr", ""),
@@ -190,18 +203,16 @@ def build_outcomes(
             running = last
     if running is not None:
         outcome = outcomes[running]
-        phase_note = f" after its call phase {outcome.outcome}" if outcome.outcome != "not-run" else ""
+        phase = outcome.outcome if outcome.outcome != "not-run" else ""
         if timed_out:
             outcome.outcome = "timeout"
-            outcome.message = f"the test run timed out after {timeout:g} s while this test was running{phase_note}"
+            outcome.message = timeout_message(timeout, phase, stuck_at)
             if stuck_at:
-                outcome.message += f"; stuck at {stuck_at}"
                 path, _, line = stuck_at.rpartition(":")
                 outcome.crash_path, outcome.crash_line = path, int(line)
         else:
             outcome.outcome = "crashed"
-            outcome.message = (f"the test process {describe_exit(exit_code)} while this test "
-                               f"was running{phase_note}")
+            outcome.message = ended_message(exit_code, phase)
 
     for nodeid, leak in report.leaks.items():
         if nodeid in outcomes:
@@ -214,16 +225,17 @@ def build_outcomes(
     return ordered
 
 
-def describe_leak(leak: dict[str, Any]) -> str:
-    """Describe in one sentence what a test left changed, which its process has put back."""
-    parts = []
-    if "cwd" in leak:
-        where = "a deleted folder" if leak["cwd"] is None else leak["cwd"]
-        parts.append(f"the working directory ({where})")
-    for key, change in (("env_added", "added"), ("env_removed", "removed"),
-                        ("env_changed", "changed")):
-        if leak.get(key):
-            parts.append(f"environment variables {change} ({', '.join(leak[key])})")
-    restored = ("could not be restored: " + leak["cwd_not_restored"]
-                if "cwd_not_restored" in leak else "was restored before the next test")
-    return f"the test left {'; '.join(parts)} changed; this state {restored}"
+def leak_notes(leak: dict[str, Any]) -> list[Note]:
+    """Say what a test left changed, and whether its process put it back (names only)."""
+    notes = []
+    if "cwd_not_restored" in leak:
+        notes.append(note("trace.note.leak.cwd_not_restored", error=leak["cwd_not_restored"]))
+    elif "cwd" in leak:
+        notes.append(note("trace.note.leak.cwd_deleted") if leak["cwd"] is None
+                     else note("trace.note.leak.cwd", cwd=leak["cwd"]))
+    if any(leak.get(key) for key in ("env_added", "env_removed", "env_changed")):
+        notes.append(note("trace.note.leak.env", **{
+            field: ", ".join(leak.get(key) or ()) or "-"
+            for field, key in (("added", "env_added"), ("removed", "env_removed"),
+                               ("changed", "env_changed"))}))
+    return notes

@@ -13,10 +13,11 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from tracefix.tracer.notes import note
 from tracefix.tracer.trace_format import Trace, TraceFormatError, read_trace
 
 from .interpreter import Interpreter, find_interpreter
-from .outcomes import describe_leak
+from .outcomes import leak_notes
 from .paths import new_run_dir
 from .pytest_run import RunResult, run_pytest
 
@@ -42,15 +43,12 @@ def check_reliability(trace: Trace, baseline: RunResult, traced: RunResult) -> N
     """Mark `trace` unreliable when its test did not end as in the untraced run."""
     nodeid = trace.test_id
     expected = _outcome_of(baseline, nodeid)
-    seen = {"the trace": trace.outcome, "the traced run's report": _outcome_of(traced, nodeid)}
+    seen = {"trace": trace.outcome, "report": _outcome_of(traced, nodeid)}
     for where, outcome in seen.items():
         if outcome is None or outcome == expected:
             continue
         trace.reliable = False
-        trace.notes.append(
-            f"outcome under tracing ({outcome}, from {where}) differs from the untraced "
-            f"outcome ({expected}); this trace may not show what happened without the tracer"
-        )
+        trace.notes.append(note(f"trace.note.outcome_differs.{where}", outcome=outcome, expected=expected))
 
 
 def _duration(run: RunResult, nodeid: str) -> float:
@@ -83,7 +81,7 @@ def _record(
         check_reliability(trace, baseline, traced)
         outcome = traced.outcomes.get(nodeid)
         if outcome is not None and outcome.leak:
-            trace.notes.append(describe_leak(outcome.leak))
+            trace.notes.extend(leak_notes(outcome.leak))
         traces[nodeid] = trace
     return traces, traced
 
@@ -128,10 +126,8 @@ def trace_tests(
         again, _ = _record(root, retry, interpreter, timeout, baseline, options, env)
         for nodeid, trace in again.items():
             if trace.reliable:
-                trace.notes.append(
-                    f"recording stopped after {options['max_seconds']:.2f} s: with a longer "
-                    "recording the test ended differently than without the tracer"
-                )
+                trace.notes.append(note("trace.note.short_window",
+                                        seconds=f"{options['max_seconds']:.2f}"))
                 traces[nodeid] = trace
 
     for nodeid in test_ids:

@@ -186,3 +186,13 @@ def test_tests_that_end_their_process(tmp_path):
     exited = _tracefix(tmp_path, "trace", "test_calc.py::test_exits")
     assert exited.returncode == 0, exited.stderr
     assert "# CRASHED at calc.py:7: SystemExit" in exited.stdout
+    assert "(outcome: crashed)" in exited.stdout
+
+    # In Japanese, the runner's reason and the outcome are Japanese too.
+    left_ja = _tracefix(tmp_path, "trace", "test_calc.py::test_leave", locale="ja_JP.UTF-8")
+    assert left_ja.returncode == 2
+    assert "テストプロセスが終了コード 0 で終了しました" in left_ja.stderr, left_ja.stderr
+    assert "exited with code" not in left_ja.stderr
+    exited_ja = _tracefix(tmp_path, "trace", "test_calc.py::test_exits", locale="ja_JP.UTF-8")
+    assert exited_ja.returncode == 0, exited_ja.stderr
+    assert "（結果: クラッシュ）" in exited_ja.stdout

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tracefix.server.debug import snapshot_from_json, take_snapshot
+from tracefix.server.debug.render import snapshot_markdown
+from tracefix.server.i18n import note_text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -57,6 +61,13 @@ def test_blocking_property_and_huge_list(project):
     assert obj.children == []
     assert any("reading stopped early" in note for note in snapshot.notes)
     assert snapshot.seconds < 60
+    # The notes survive the trace's JSON and are shown in the reader's language.
+    again = snapshot_from_json(json.loads(json.dumps(snapshot.to_json())))
+    assert note_text(local(again.frames[0], "obj").note, "ja").startswith("評価していません: ")
+    hover_ja = snapshot_markdown(again, "ja")
+    assert "> 読み取りを途中で止めました: " in hover_ja, hover_ja
+    assert "reading stopped early" not in hover_ja
+    assert "> reading stopped early: " in snapshot_markdown(again, "en")
 
 
 def test_passing_test_does_not_stop(project):

@@ -6,6 +6,10 @@ that was there before the test is restored when the test did not replace it."""
 from __future__ import annotations
 
 from hostile_helpers import line_of, lines_run, run_traced, write_project
+from tracefix.server.i18n import note_text
+from tracefix.server.lsp.convert import trace_warnings
+from tracefix.server.lsp.results import ShownTrace
+from tracefix.server.lsp.trace_index import TraceIndex
 from tracefix.server.runner import run_pytest
 
 PROJECT = {
@@ -101,6 +105,10 @@ def test_replaced_tracer_detected_and_left_as_the_test_set_it(tmp_path, any_pyth
             # Named at the first line where the recorder could see it.
             assert trace.files[trace.budget.file].path == str(root / "tracing.py")
             assert trace.budget.line == line_of(root, "tracing.py", marker)
+        # The reason survives the trace file, and the hover shows it in the user's language.
+        hover_ja = trace_warnings(ShownTrace(replaced.test_id, TraceIndex(replaced), ""), "ja")
+        assert any("テストがトレース関数を function に置き換えました" in w for w in hover_ja), hover_ja
+        assert "トレース関数が外されました" in note_text(cleared.budget.detail, "ja")
     else:
         # sys.monitoring is separate from sys.settrace: recording goes on past the call.
         for trace, marker in ((replaced, "replaced = before + 1"), (cleared, "cleared = before + 2")):

@@ -5,6 +5,7 @@ state, and the leak is reported."""
 from __future__ import annotations
 
 from hostile_helpers import run_traced, write_project
+from tracefix.server.i18n import note_text
 
 PROJECT = {
     "paths.py": '''
@@ -58,10 +59,13 @@ def test_leaked_cwd_and_environment_are_restored_and_reported(tmp_path, python, 
     # Both traces were written although the first test left a deleted working directory.
     first = run.traces["test_paths.py::test_moves_into_a_deleted_folder"]
     assert first.reliable and first.outcome == "failed"
-    note = next(n for n in first.notes if n.startswith("the test left"))
-    assert "working directory (a deleted folder)" in note
-    assert "environment variables added (APP_MODE)" in note
-    assert "restored before the next test" in note
+    leaks = [n for n in first.notes if n.startswith("the test left")]
+    assert [n.key for n in leaks] == ["trace.note.leak.cwd_deleted", "trace.note.leak.env"]
+    assert "the working directory in a deleted folder" in leaks[0]
+    assert "added: APP_MODE; removed: HOME_FOR_TEST; changed: -" in leaks[1]
+    assert all("restored before the next test" in n for n in leaks)
     # Names only: values, which may be secrets, are never reported.
-    assert "prod" not in note and "kept" not in note
+    assert not any("prod" in n or "kept" in n for n in leaks)
+    # The Japanese rendering names the same variables.
+    assert "APP_MODE" in note_text(leaks[1], "ja") and "環境変数" in note_text(leaks[1], "ja")
     assert run.traces["test_paths.py::test_later_runs_from_the_start"].outcome == "passed"
