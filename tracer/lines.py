@@ -158,6 +158,8 @@ def continuation_lines(filename: str) -> dict[int, int]:
     the text registered for generated code. An empty map is returned when the source
     is missing or does not parse.
 
+    A multi-line `except` header counts as one statement too.
+
     NOTE: the backends merge consecutive events of one statement, so a loop whose body
     is a single multi-line statement and whose header has no line event of its own
     (`while True:` on 3.11+) shows all its iterations as one hit.
@@ -183,9 +185,15 @@ def _continuations(source: str) -> dict[int, int]:
     spans: list[tuple[int, int]] = []
     starts: dict[int, int] = {}
     for node in ast.walk(tree):
-        if not isinstance(node, ast.stmt):
+        if isinstance(node, ast.ExceptHandler):
+            # `except (A,\n B) as e:` runs as its first line, the next, then the first
+            # again. It is not a statement in the tree. It runs as one step, though.
+            first = node.lineno
+            last = max(first, _end(node.type)) if node.type is not None else first
+        elif isinstance(node, ast.stmt):
+            first, last = _header_span(node)
+        else:
             continue
-        first, last = _header_span(node)
         starts[first] = starts.get(first, 0) + 1
         if last > first:
             spans.append((first, last))

@@ -30,6 +30,14 @@ LAYOUT = (
     '    text = "left\u2028right"\n'
     "    after = len(text)\n"
     "    return after\n"
+    "\n"
+    "def guarded(x):\n"
+    "    try:\n"
+    "        value = 10 // x\n"
+    "    except (ZeroDivisionError,\n"
+    "            TypeError) as err:\n"
+    "        value = -1\n"
+    "    return value\n"
 )
 TABS = (
     "def tabbed(n):\n"
@@ -53,11 +61,11 @@ FILES = {
     "crlf.py": CRLF.encode("utf-8"),
     "test_layout.py": '''
         from crlf import crlf_sum
-        from layout import combine, special
+        from layout import combine, guarded, special
         from tabs import tabbed
 
         def test_layout():
-            got = (combine(1, 2), special(), tabbed(3), crlf_sum([1, 2, 3]))
+            got = (combine(1, 2), special(), tabbed(3), crlf_sum([1, 2, 3]), guarded(0))
             assert got == ()
         ''',
 }
@@ -106,6 +114,12 @@ def test_values_land_on_python_lines(tmp_path, any_python):
     assert values_at(trace, root, "layout.py", after) == [{"after": "10"}]
     text = number_of(root, "layout.py", 'text = "left')
     assert values_at(trace, root, "layout.py", text) == [{"text": "'left\\u2028right'"}]
+
+    # A multi-line except header: one hit, none on its continuation line.
+    header = number_of(root, "layout.py", "except (ZeroDivisionError,")
+    assert hits(trace, root, "layout.py", header) == 1
+    assert header + 1 not in lines_run(trace, root, "layout.py")
+    assert values_at(trace, root, "layout.py", header + 2) == [{"value": "-1"}]
 
     # Tabs for indentation.
     acc = number_of(root, "tabs.py", "acc += (i +")
