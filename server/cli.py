@@ -17,7 +17,7 @@ import sys
 from dataclasses import asdict
 from typing import Sequence, TextIO
 
-from .i18n import normalize_locale, outcome_word, translate
+from .i18n import normalize_locale, note_text, outcome_word, translate
 
 EXIT_FIXED = 0
 EXIT_NOT_FIXED = 1
@@ -226,7 +226,20 @@ def _trace(args: argparse.Namespace, interpreter, out: TextIO) -> int:
     out.write(translate("cli.heading.trace", args.locale, test=result.test_id,
                         outcome=outcome_word(result.outcome, args.locale)) + "\n")
     out.write(result.inline.rstrip("\n") + "\n")
-    for note in result.notes:
+    notes = list(result.notes)
+    if normalize_locale(args.locale) != "en":
+        # The inline trace stays English because it is the model's input; what its
+        # header says about the recording is repeated in the reader's language.
+        trace = result.trace
+        if trace.budget is not None:
+            notes.insert(0, translate("cli.trace.budget", args.locale, step=trace.budget.step,
+                                      detail=note_text(trace.budget.detail, args.locale)))
+        if trace.threads_not_traced:
+            notes.append(translate("cli.trace.threads", args.locale,
+                                   names=", ".join(trace.threads_not_traced)))
+        if notes:
+            notes.insert(0, translate("cli.trace.english", args.locale))
+    for note in notes:
         out.write(f"# {note}\n")
     return EXIT_FIXED
 

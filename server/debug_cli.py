@@ -38,7 +38,7 @@ def snapshot_command(args: argparse.Namespace, interpreter, out: TextIO) -> int:
         return EXIT_OK
     out.write(translate("cli.heading.snapshot", args.locale, test=nodeid,
                         seconds=f"{snapshot.seconds:.1f}") + "\n")
-    text = snapshot_prompt_text(snapshot, limit=20000)
+    text = snapshot_prompt_text(snapshot, limit=20000, locale=args.locale)
     out.write((text or translate("debug.snapshot.not_stopped", args.locale)) + "\n")
     for note in snapshot.notes:
         out.write(f"# {note_text(note, args.locale)}\n")

@@ -220,6 +220,9 @@ class Renderer:
                 return truncate(f"{name}: {args[0]}", self.width)
             if type(args) is tuple and not args:
                 return name
+            if type(args) is tuple and len(args) == 1:
+                # As Python shows it: `SystemExit: 3`, not `SystemExit: (3,)`.
+                return truncate(f"{name}: {self._render(args[0], 1, set())}", self.width)
             return truncate(f"{name}: {self._render(args, 1, set())}", self.width)
         except Exception as exc:
             reraise_foreign(exc)

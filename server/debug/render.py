@@ -73,26 +73,30 @@ def snapshot_markdown(data: dict[str, Any] | FailureSnapshot, locale: str) -> st
     return "\n".join(out).rstrip()
 
 
-def snapshot_prompt_text(data: dict[str, Any] | FailureSnapshot, limit: int = PROMPT_CHARS) -> str:
-    """Return the snapshot as `#` comment lines for a prompt, at most `limit` characters."""
+def snapshot_prompt_text(data: dict[str, Any] | FailureSnapshot, limit: int = PROMPT_CHARS,
+                         locale: str = "en") -> str:
+    """Return the snapshot as `#` comment lines for a prompt, at most `limit` characters.
+
+    Prompts take the English text; the `snapshot` command shows it in the user's locale.
+    """
     snapshot = data if isinstance(data, FailureSnapshot) else snapshot_from_json(data)
     if not snapshot.stopped:
         return ""
-    lines = [f"# State at the failure (read with a debugger): {snapshot.exception_type}: "
-             f"{' '.join(snapshot.message.split())}"]
+    exception = f"{snapshot.exception_type}: {' '.join(snapshot.message.split())}"
+    lines = ["# " + translate("debug.snapshot.prompt_header", locale, exception=exception)]
     for frame in snapshot.frames:
         values = []
         for value in frame.locals:
             for name, text, note in _rows(value):
                 if note:
-                    values.append(f"{name}=<{note}>")
+                    values.append(f"{name}=<{note_text(note, locale)}>")
                 elif text:
                     values.append(f"{name}={' '.join(text.split())}")
                 else:
                     values.append(name)  # the marker of members left out
-        shown = "; ".join(values) if values else "(no locals)"
+        shown = "; ".join(values) if values else translate("debug.snapshot.no_locals", locale)
         lines.append(f"# {frame.name} ({os.path.basename(frame.file)}:{frame.line}): {shown}")
     text = "\n".join(lines)
     if len(text) > limit:
-        text = text[: limit - 1].rsplit("\n", 1)[0] + "\n# ... (cut)"
+        text = text[: limit - 1].rsplit("\n", 1)[0] + "\n# " + translate("debug.snapshot.cut", locale)
     return text

@@ -176,8 +176,8 @@ def test_tests_that_end_their_process(tmp_path):
     _project(tmp_path, EXITING_PROJECT)
     left = _tracefix(tmp_path, "trace", "test_calc.py::test_leave")
     assert left.returncode == 2
-    assert "its test process ended while it ran" in left.stderr
-    assert "exited with code 0" in left.stderr
+    assert "No trace was recorded for test_calc.py::test_leave: the test process exited with " \
+        "code 0 while this test was running. A test that ends its own process" in left.stderr, left.stderr
 
     whole_file = _tracefix(tmp_path, "trace", "test_calc.py")
     assert whole_file.returncode == 0, whole_file.stderr
@@ -186,13 +186,39 @@ def test_tests_that_end_their_process(tmp_path):
     exited = _tracefix(tmp_path, "trace", "test_calc.py::test_exits")
     assert exited.returncode == 0, exited.stderr
     assert "# CRASHED at calc.py:7: SystemExit" in exited.stdout
+    assert "__exception__=SystemExit: 3" in exited.stdout
     assert "(outcome: crashed)" in exited.stdout
 
     # In Japanese, the runner's reason and the outcome are Japanese too.
     left_ja = _tracefix(tmp_path, "trace", "test_calc.py::test_leave", locale="ja_JP.UTF-8")
     assert left_ja.returncode == 2
-    assert "テストプロセスが終了コード 0 で終了しました" in left_ja.stderr, left_ja.stderr
+    assert "のトレースは記録されませんでした: このテストの実行中に、テストプロセスが終了コード 0 で終了しました。" \
+        in left_ja.stderr, left_ja.stderr
     assert "exited with code" not in left_ja.stderr
     exited_ja = _tracefix(tmp_path, "trace", "test_calc.py::test_exits", locale="ja_JP.UTF-8")
     assert exited_ja.returncode == 0, exited_ja.stderr
     assert "（結果: クラッシュ）" in exited_ja.stdout
+
+
+DEEP_PROJECT = {
+    "deep.py": "def depth(n):\n    if n == 0:\n        return 0\n    return 1 + depth(n - 1)\n",
+    "test_deep.py": "from deep import depth\n\n\ndef test_depth():\n    assert depth(5000) == 5000\n",
+}
+
+
+def test_trace_in_japanese_repeats_the_recording_limits(tmp_path):
+    """The inline trace stays English (a model reads it); under --locale ja the reason
+    recording stopped and the trace's notes follow it in Japanese."""
+    _project(tmp_path, DEEP_PROJECT)
+    english = _tracefix(tmp_path, "trace", "test_deep.py")
+    assert english.returncode == 0, english.stderr
+    assert "# Recording stopped early (recursion limit" in english.stdout
+    assert "モデル" not in english.stdout
+
+    japanese = _tracefix(tmp_path, "--locale", "ja", "trace", "test_deep.py")
+    assert japanese.returncode == 0, japanese.stderr
+    assert "（結果: 失敗）" in japanese.stdout
+    tail = japanese.stdout.split("# 上のインライントレースはモデルが読むテキストなので英語のままです。", 1)
+    assert len(tail) == 2, japanese.stdout
+    assert "# ステップ " in tail[1] and "記録したフレームが " in tail[1] and "再帰の上限に近づきました" in tail[1]
+    assert "トレースバック: 全 " in tail[1]  # the traceback was cut: a note, in Japanese

@@ -31,6 +31,14 @@ def test_prompt_text_is_cut_to_its_limit():
     assert text.endswith("# ... (cut)")
 
 
+def test_prompt_lines_in_japanese_for_the_snapshot_command():
+    text = snapshot_prompt_text(snapshot(), locale="ja")
+
+    assert text.splitlines()[0] == "# 失敗時の状態（デバッガーで読み取り）: ValueError: bad value"
+    empty = FailureSnapshot("t.py::test", True, "ValueError", "bad", [SnapshotFrame("g", "/p/geo.py", 9)])
+    assert snapshot_prompt_text(empty, locale="ja").splitlines()[1] == "# g (geo.py:9): （ローカル変数なし）"
+
+
 def test_hover_table_in_japanese():
     text = snapshot_markdown(snapshot(), "ja")
 

@@ -26,6 +26,10 @@ def test_snapshot_text(project):
     # A list shown whole by its value gets no rows for its items.
     assert "# parse (calc.py:22): parts=['1', 'x']; text='1,x'" in lines
 
+    japanese = tracefix(project, "--locale", "ja", "snapshot", "test_calc.py::test_deep")
+    assert japanese.returncode == 0, japanese.stderr
+    assert japanese.stdout.splitlines()[1].startswith("# 失敗時の状態（デバッガーで読み取り）: ValueError: ")
+
 
 def test_snapshot_json_of_first_failing_test(project):
     result = tracefix(project, "snapshot", "test_calc.py", "--json")

@@ -130,6 +130,9 @@ def test_exception_rendered_from_args():
     assert renderer.render_exception(hostile.ErrorWithStr("boom")) == "ErrorWithStr: boom"
     assert renderer.render_exception(KeyError("k")) == "KeyError: k"
     assert renderer.render_exception(ValueError()) == "ValueError"
+    # One argument of another type is shown alone, as Python's str() does.
+    assert renderer.render_exception(SystemExit(3)) == "SystemExit: 3"
+    assert renderer.render_exception(ValueError(1, "two")) == "ValueError: (1, 'two')"
     assert hostile.CALLS == []
 
 
