@@ -228,14 +228,14 @@ def _trace(args: argparse.Namespace, interpreter, out: TextIO) -> int:
     out.write(result.inline.rstrip("\n") + "\n")
     notes = list(result.notes)
     if normalize_locale(args.locale) != "en":
-        # The inline trace stays English because it is the model's input; what its
-        # header says about the recording is repeated in the reader's language.
+        # The inline trace stays English because it is the model's input. What its
+        # header says about the recording is repeated here in the reader's language.
         trace = result.trace
         if trace.budget is not None:
-            notes.insert(0, translate("cli.trace.budget", args.locale, step=trace.budget.step,
+            notes.insert(0, translate("recording.budget", args.locale, step=trace.budget.step,
                                       detail=note_text(trace.budget.detail, args.locale)))
         if trace.threads_not_traced:
-            notes.append(translate("cli.trace.threads", args.locale,
+            notes.append(translate("recording.threads", args.locale,
                                    names=", ".join(trace.threads_not_traced)))
         if notes:
             notes.insert(0, translate("cli.trace.english", args.locale))

@@ -76,8 +76,8 @@ def _log_missing(key: str, language: str) -> None:
 def note_text(text: str, locale: str | None = None) -> str:
     """Show a note of a trace or an outcome (`tracefix.tracer.notes.Note`) in `locale`.
 
-    A plain string, or a note whose key or fields this version does not know, is shown
-    as its English text.
+    A plain string, or a note whose key is missing from the catalogs or whose fields do
+    not fit the template, is shown as its English text.
     """
     key = getattr(text, "key", "")
     if not key or normalize_locale(locale) == DEFAULT_LOCALE:
@@ -92,7 +92,10 @@ def note_text(text: str, locale: str | None = None) -> str:
 
 
 def outcome_word(outcome: str, locale: str | None = None) -> str:
-    """Name a test outcome (`passed`, `crashed`, ...) in `locale`; an unknown one as is."""
+    """Return the word for a test outcome (`passed`, `crashed`, ...) in `locale`.
+
+    An outcome missing from the catalog is returned unchanged.
+    """
     if f"outcome.{outcome}" not in catalog(DEFAULT_LOCALE):
         return outcome
     return translate(f"outcome.{outcome}", locale)

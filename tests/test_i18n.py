@@ -47,7 +47,7 @@ def test_unknown_key_names_itself():
         translate("no.such.key", "en")
 
 
-def test_trace_notes_have_japanese_texts_with_the_same_fields():
+def test_trace_notes_japanese_same_fields():
     # The English texts of trace notes live in the tracer, which writes them.
     from tracefix.tracer.notes import TEMPLATES
 
@@ -57,7 +57,7 @@ def test_trace_notes_have_japanese_texts_with_the_same_fields():
         assert _fields(template) == _fields(ja[key]), key
 
 
-def test_a_note_round_trips_through_json_and_renders_per_locale():
+def test_note_json_round_trip():
     from tracefix.server.i18n import note_text
     from tracefix.server.runner.outcomes import timeout_message
     from tracefix.tracer.notes import Note, note, note_from_json, note_to_json
@@ -65,7 +65,9 @@ def test_a_note_round_trips_through_json_and_renders_per_locale():
     stuck = timeout_message(30.0, "", "/p/app.py:12")
     assert stuck == "the test run timed out after 30 s while this test was running; stuck at /p/app.py:12"
     again = note_from_json(json.loads(json.dumps(note_to_json(stuck))))
-    assert isinstance(again, Note) and again == stuck and again.key == "trace.outcome.stuck_at"
+    assert isinstance(again, Note)
+    assert again == stuck
+    assert again.key == "trace.outcome.stuck_at"
     # The nested note (the timeout) is translated too; data (the place) is kept as is.
     assert note_text(again, "ja") == (
         "このテストの実行中に、テスト実行が 30 秒でタイムアウトしました。止まっていた場所: /p/app.py:12")

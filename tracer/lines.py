@@ -186,8 +186,8 @@ def _continuations(source: str) -> dict[int, int]:
     starts: dict[int, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler):
-            # `except (A,\n B) as e:` runs as its first line, the next, then the first
-            # again. It is not a statement in the tree. It runs as one step, though.
+            # `except (A,\n B) as e:` reports its first line, the next, then the first
+            # again. It is not an ast.stmt, but it runs as one step.
             first = node.lineno
             last = max(first, _end(node.type)) if node.type is not None else first
         elif isinstance(node, ast.stmt):

@@ -1,6 +1,6 @@
 """Notes in a trace or an outcome that a reader can show in the user's language.
 
-The tracer runs inside the test process and knows nothing of the user's locale, so it
+The tracer runs inside the test process, where the user's locale is not available, so it
 writes each note as English text together with a message key and the fields that fill
 it. A `Note` is that English text (it is a `str`, so code that only needs English reads
 it as one), and it carries the key and the fields, from which the server renders the
@@ -114,7 +114,7 @@ class Note(str):
 
 
 def note(key: str, **fields: Any) -> Note:
-    """Return the Note `key` filled with `fields` (a KeyError names an unknown key)."""
+    """Return the Note `key` filled with `fields`; raise KeyError for an unknown key."""
     try:
         template = TEMPLATES[key]
     except KeyError:
@@ -133,7 +133,7 @@ def note_to_json(value: str) -> Any:
 
 
 def note_from_json(value: Any) -> str:
-    """Read what `note_to_json` wrote; older traces hold plain strings."""
+    """Read what `note_to_json` wrote. Traces from older versions contain plain strings."""
     if isinstance(value, dict):
         fields = value.get("fields") if isinstance(value.get("fields"), dict) else {}
         fields = {name: note_from_json(field) if isinstance(field, dict) else field

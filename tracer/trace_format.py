@@ -109,7 +109,7 @@ class BudgetHit:
     step: int  # global index of the last step recorded
     file: int | None
     line: int | None
-    detail: str = ""  # a tracer.notes.Note: why, in words
+    detail: str = ""  # why recording stopped, as a tracer.notes.Note
 
 
 @dataclass

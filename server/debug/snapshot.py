@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from tracefix.server.i18n import message_note
@@ -80,19 +80,19 @@ class FailureSnapshot:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        # Notes keep their message key and fields, so a reader can show them translated.
-        data["notes"] = [note_to_json(note) for note in self.notes]
+        # Notes are written with their message key and fields, so a reader can show
+        # them translated (see tracefix.tracer.notes).
+        def value(item: SnapshotValue) -> dict[str, Any]:
+            return {"name": item.name, "value": item.value, "type": item.type,
+                    "children": [value(child) for child in item.children],
+                    "more": item.more, "note": note_to_json(item.note)}
 
-        def keep_notes(value: SnapshotValue, out: dict[str, Any]) -> None:
-            out["note"] = note_to_json(value.note)
-            for child, child_out in zip(value.children, out["children"]):
-                keep_notes(child, child_out)
-
-        for frame, frame_out in zip(self.frames, data["frames"]):
-            for value, value_out in zip(frame.locals, frame_out["locals"]):
-                keep_notes(value, value_out)
-        return data
+        frames = [{"name": f.name, "file": f.file, "line": f.line,
+                   "locals": [value(v) for v in f.locals]} for f in self.frames]
+        return {"test_id": self.test_id, "stopped": self.stopped,
+                "exception_type": self.exception_type, "message": self.message,
+                "frames": frames, "notes": [note_to_json(note) for note in self.notes],
+                "seconds": self.seconds}
 
 
 def snapshot_from_json(data: dict[str, Any]) -> FailureSnapshot:

@@ -254,10 +254,10 @@ def trace_warnings(shown_trace: ShownTrace, locale: str) -> list[str]:
     elif notes:
         warnings.append(translate("lsp.history.notes", locale, notes="; ".join(notes)))
     if trace.budget is not None:
-        warnings.append(translate("lsp.history.budget", locale, step=trace.budget.step,
+        warnings.append(translate("recording.budget", locale, step=trace.budget.step,
                                   detail=note_text(trace.budget.detail, locale)))
     if trace.threads_not_traced:
-        warnings.append(translate("lsp.history.threads", locale,
+        warnings.append(translate("recording.threads", locale,
                                   names=", ".join(trace.threads_not_traced)))
     return warnings
 

@@ -130,21 +130,24 @@ def find_stuck_at(stacks_path: str, root: str) -> str | None:
 
 
 def ended_message(exit_code: int, phase: str) -> Note:
-    """Say how the process ended while a test ran; `phase` is its call outcome, or ""."""
+    """Describe how the process ended while a test ran. `phase` is the call's outcome, or ""."""
     suffix = "_after_call" if phase else ""
+    fields: dict[str, Any] = {"phase": phase} if phase else {}
     if exit_code < 0:
         try:
             name = signal.Signals(-exit_code).name
         except ValueError:
             name = f"signal {-exit_code}"
-        return note("trace.outcome.killed" + suffix, signal=name, phase=phase)
-    return note("trace.outcome.exited" + suffix, code=exit_code, phase=phase)
+        return note("trace.outcome.killed" + suffix, signal=name, **fields)
+    return note("trace.outcome.exited" + suffix, code=exit_code, **fields)
 
 
 def timeout_message(timeout: float, phase: str, stuck_at: str | None) -> Note:
-    """Say that the watchdog stopped the run while a test ran, and where it was stuck."""
-    message = note("trace.outcome.timed_out_after_call" if phase else "trace.outcome.timed_out",
-                   seconds=f"{timeout:g}", phase=phase)
+    """Describe the watchdog stopping the run while a test ran, and where it was stuck."""
+    if phase:
+        message = note("trace.outcome.timed_out_after_call", seconds=f"{timeout:g}", phase=phase)
+    else:
+        message = note("trace.outcome.timed_out", seconds=f"{timeout:g}")
     if stuck_at:
         message = note("trace.outcome.stuck_at", message=message, where=stuck_at)
     return message
@@ -226,7 +229,7 @@ def build_outcomes(
 
 
 def leak_notes(leak: dict[str, Any]) -> list[Note]:
-    """Say what a test left changed, and whether its process put it back (names only)."""
+    """Describe what a test left changed and whether its process restored it, by names only."""
     notes = []
     if "cwd_not_restored" in leak:
         notes.append(note("trace.note.leak.cwd_not_restored", error=leak["cwd_not_restored"]))

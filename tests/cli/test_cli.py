@@ -206,7 +206,7 @@ DEEP_PROJECT = {
 }
 
 
-def test_trace_in_japanese_repeats_the_recording_limits(tmp_path):
+def test_trace_japanese_recording_limits(tmp_path):
     """The inline trace stays English (a model reads it); under --locale ja the reason
     recording stopped and the trace's notes follow it in Japanese."""
     _project(tmp_path, DEEP_PROJECT)
@@ -220,5 +220,7 @@ def test_trace_in_japanese_repeats_the_recording_limits(tmp_path):
     assert "（結果: 失敗）" in japanese.stdout
     tail = japanese.stdout.split("# 上のインライントレースはモデルが読むテキストなので英語のままです。", 1)
     assert len(tail) == 2, japanese.stdout
-    assert "# ステップ " in tail[1] and "記録したフレームが " in tail[1] and "再帰の上限に近づきました" in tail[1]
+    assert "# ステップ " in tail[1]
+    assert "記録したフレームが " in tail[1]
+    assert "再帰の上限に近づきました" in tail[1]
     assert "トレースバック: 全 " in tail[1]  # the traceback was cut: a note, in Japanese

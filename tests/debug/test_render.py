@@ -31,7 +31,7 @@ def test_prompt_text_is_cut_to_its_limit():
     assert text.endswith("# ... (cut)")
 
 
-def test_prompt_lines_in_japanese_for_the_snapshot_command():
+def test_prompt_lines_in_japanese():
     text = snapshot_prompt_text(snapshot(), locale="ja")
 
     assert text.splitlines()[0] == "# 失敗時の状態（デバッガーで読み取り）: ValueError: bad value"

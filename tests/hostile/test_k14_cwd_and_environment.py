@@ -67,5 +67,6 @@ def test_leaked_cwd_and_environment_are_restored_and_reported(tmp_path, python, 
     # Names only: values, which may be secrets, are never reported.
     assert not any("prod" in n or "kept" in n for n in leaks)
     # The Japanese rendering names the same variables.
-    assert "APP_MODE" in note_text(leaks[1], "ja") and "環境変数" in note_text(leaks[1], "ja")
+    assert "APP_MODE" in note_text(leaks[1], "ja")
+    assert "環境変数" in note_text(leaks[1], "ja")
     assert run.traces["test_paths.py::test_later_runs_from_the_start"].outcome == "passed"
